@@ -1,0 +1,1 @@
+"""The HTTP surface: RingCentral's REST paths, its error bodies, paging and OAuth."""

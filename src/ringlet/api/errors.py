@@ -1,0 +1,91 @@
+"""The one place that turns errors into HTTP responses.
+
+Domain errors carry only codes and messages; the status comes from the family an error
+belongs to, found along its MRO. Under /restapi/oauth/ the body is OAuth's (RFC 6749 `error`
+and `error_description`, plus RingCentral's `errors[]`); elsewhere RingCentral's envelope:
+the first error repeated at the top level (what the SDKs read) and the list in `errors`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ringlet.api.responses import json_response
+from ringlet.domain import errors as e
+
+log = logging.getLogger("ringlet.api")
+
+_STATUS_BY_FAMILY: dict[type[e.RingletError], int] = {
+    e.InvalidInput: 400,
+    e.Unauthenticated: 401,
+    e.Forbidden: 403,
+    e.NotFound: 404,
+    e.MethodNotAllowed: 405,
+    e.RequestTooLarge: 413,
+    e.UnsupportedMediaType: 415,
+    e.RateLimited: 429,
+    e.OAuthError: 400,
+}
+
+
+def status_of(error: e.RingletError) -> int:
+    for cls in type(error).__mro__:
+        status = _STATUS_BY_FAMILY.get(cls)
+        if status is not None:
+            return status
+    return 500
+
+
+def error_body(error: e.RingletError) -> dict[str, Any]:
+    item: dict[str, Any] = {"errorCode": error.error_code, "message": error.message}
+    for key, value in (
+        ("parameterName", error.parameter_name),
+        ("parameterValue", error.parameter_value),
+        ("permissionName", error.permission_name),
+    ):
+        if value is not None:
+            item[key] = value
+    if isinstance(error, e.OAuthError):
+        return {"error": error.oauth_error, "error_description": error.message, "errors": [item]}
+    return {**item, "errors": [item]}
+
+
+def error_response(error: e.RingletError) -> Response:
+    headers: dict[str, str] = {}
+    if isinstance(error, e.Unauthenticated):
+        headers["WWW-Authenticate"] = 'Bearer realm="RingCentral REST API"'
+    if isinstance(error, e.RateLimited):
+        headers["Retry-After"] = str(error.retry_after)
+    return json_response(error_body(error), status_of(error), headers)
+
+
+async def handle_ringlet_error(_request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, e.RingletError)
+    return error_response(exc)
+
+
+async def handle_http_exception(request: Request, exc: Exception) -> Response:
+    """Starlette's own refusals (no route, wrong method) in RingCentral's envelope."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        return error_response(e.MethodNotAllowed(request.method))
+    if exc.status_code == 404:
+        return error_response(e.InvalidUri())
+    return error_response(e.InvalidInput(str(exc.detail)))
+
+
+async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return json_response(
+        {
+            "errorCode": "CMN-500",
+            "message": "Internal server error",
+            "errors": [{"errorCode": "CMN-500", "message": "Internal server error"}],
+        },
+        500,
+    )

@@ -1,0 +1,1 @@
+"""One module per API group; one handler per operation, named after its operationId."""

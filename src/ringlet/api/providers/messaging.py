@@ -1,0 +1,72 @@
+"""createSMSMessage and createInternalTextMessage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from starlette.responses import Response
+
+from ringlet.api import wire
+from ringlet.api.body import read_json
+from ringlet.api.context import Ctx
+from ringlet.api.responses import json_response
+from ringlet.domain.access import Reach
+from ringlet.services.messaging import ExtensionRef, SendPager, SendSms
+
+
+class _PhoneNumberRef(msgspec.Struct):
+    phoneNumber: str | None = None
+
+
+class _CreateSms(msgspec.Struct):
+    """CreateSMSMessage; unknown fields are ignored, as RingCentral does."""
+
+    from_: _PhoneNumberRef = msgspec.field(name="from")
+    to: list[_PhoneNumberRef]
+    text: str
+    country: dict[str, Any] | None = None
+
+
+class _ExtensionRef(msgspec.Struct):
+    extensionNumber: str | None = None
+    extensionId: str | int | None = None
+
+    def ref(self) -> ExtensionRef:
+        ext_id = None if self.extensionId is None else str(self.extensionId)
+        return ExtensionRef(self.extensionNumber, ext_id)
+
+
+class _CreatePager(msgspec.Struct):
+    """CreateInternalTextMessageRequest: only `text` is required; `to` may be left out
+    when `replyOn` names the thread."""
+
+    text: str
+    from_: _ExtensionRef | None = msgspec.field(default=None, name="from")
+    to: list[_ExtensionRef] = msgspec.field(default_factory=list)
+    replyOn: int | None = None
+
+
+async def create_sms_message(ctx: Ctx) -> Response:
+    extension_id = ctx.extension_id(Reach.OWN_ONLY)
+    body = await read_json(ctx.request, _CreateSms, ctx.services.settings.max_body_bytes)
+    command = SendSms(
+        from_number=body.from_.phoneNumber,
+        to_numbers=[t.phoneNumber for t in body.to],
+        text=body.text,
+    )
+    sent = await ctx.services.messaging.send_sms(ctx.caller.account_id, extension_id, command)
+    return json_response(wire.sent_message(sent, ctx.base_url))
+
+
+async def create_internal_text_message(ctx: Ctx) -> Response:
+    extension_id = ctx.extension_id(Reach.OWN_ONLY)
+    body = await read_json(ctx.request, _CreatePager, ctx.services.settings.max_body_bytes)
+    command = SendPager(
+        sender=None if body.from_ is None else body.from_.ref(),
+        to=[t.ref() for t in body.to],
+        text=body.text,
+        reply_on=body.replyOn,
+    )
+    sent = await ctx.services.messaging.send_pager(ctx.caller.account_id, extension_id, command)
+    return json_response(wire.sent_message(sent, ctx.base_url))

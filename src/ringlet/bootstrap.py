@@ -1,0 +1,43 @@
+"""The composition root: the only module that sees every part and wires them together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ringlet.clock import Clock, system_clock
+from ringlet.config import Settings
+from ringlet.services.directory import DirectoryService
+from ringlet.services.message_store import MessageStoreService
+from ringlet.services.messaging import MessagingService
+from ringlet.services.oauth import OAuthService
+from ringlet.services.provisioning import ProvisioningService
+from ringlet.store import migrate
+from ringlet.store.database import Database
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    clock: Clock
+    oauth: OAuthService
+    directory: DirectoryService
+    messaging: MessagingService
+    message_store: MessageStoreService
+    provisioning: ProvisioningService
+
+
+def build(settings: Settings, clock: Clock = system_clock) -> Services:
+    """Open the database, bring its schema up to date, and assemble the services."""
+    db = Database(settings.database_url)
+    migrate.upgrade(db.writer_engine)
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock,
+        oauth=OAuthService(db, clock),
+        directory=DirectoryService(db, clock),
+        messaging=MessagingService(db, clock),
+        message_store=MessageStoreService(db, clock),
+        provisioning=ProvisioningService(db),
+    )

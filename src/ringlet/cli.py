@@ -1,0 +1,104 @@
+"""The `ringlet` command: `serve` and `load`."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+
+from ringlet import __version__
+from ringlet.config import DEFAULT_DATABASE_URL, DEFAULT_HOST, DEFAULT_PORT, Settings
+
+_DATABASE_HELP = (
+    "Database URL: sqlite:///path/to/file.db (the default is ./ringlet.db) or "
+    "postgresql://user@host:port/dbname. The schema is created and migrated automatically."
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ringlet")
+def main() -> None:
+    """ringlet: a self-hosted server for RingCentral's SMS and Pager messaging API."""
+
+
+@main.command()
+@click.option("--host", envvar="RINGLET_HOST", default=DEFAULT_HOST, show_default=True,
+              help="Interface to listen on (env RINGLET_HOST).")
+@click.option("--port", envvar="RINGLET_PORT", default=DEFAULT_PORT, show_default=True,
+              type=click.IntRange(0, 65535), help="TCP port to listen on (env RINGLET_PORT).")
+@click.option("--database", envvar="RINGLET_DATABASE_URL", default=DEFAULT_DATABASE_URL,
+              show_default=True, help=_DATABASE_HELP + " (env RINGLET_DATABASE_URL)")
+@click.option("--fixture", "fixtures", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Provision from this fixture file before serving (repeatable; loading is "
+                   "idempotent).")
+@click.option("--demo", is_flag=True,
+              help="Provision the built-in demo account if the database is empty, and print "
+                   "how to log in.")
+@click.option("--admin-token", envvar="RINGLET_ADMIN_TOKEN", default=None,
+              help="Secret that enables runtime provisioning at POST /_ringlet/fixtures "
+                   "(header X-Ringlet-Admin-Token). Unset: that endpoint is off "
+                   "(env RINGLET_ADMIN_TOKEN).")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+              help="Server log verbosity.")
+def serve(
+    host: str,
+    port: int,
+    database: str,
+    fixtures: tuple[Path, ...],
+    demo: bool,
+    admin_token: str | None,
+    log_level: str,
+) -> None:
+    """Start the server."""
+    import uvicorn
+
+    from ringlet.api.app import create_app
+    from ringlet.bootstrap import build
+
+    settings = Settings(
+        database_url=database,
+        host=host,
+        port=port,
+        fixtures=fixtures,
+        demo=demo,
+        admin_token=admin_token or None,
+    )
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    services = build(settings)
+    for path in fixtures:
+        report = services.provisioning.load_path(path)
+        click.echo(f"Loaded {path}: {report.summary()}")
+    if demo:
+        intro = services.provisioning.provision_demo_if_empty()
+        click.echo(intro.describe(f"http://{host}:{port}"))
+    uvicorn.run(
+        create_app(services),
+        host=host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        server_header=False,
+    )
+
+
+@main.command()
+@click.argument("fixture", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--database", envvar="RINGLET_DATABASE_URL", default=DEFAULT_DATABASE_URL,
+              show_default=True, help=_DATABASE_HELP + " (env RINGLET_DATABASE_URL)")
+def load(fixture: Path, database: str) -> None:
+    """Provision accounts, extensions, numbers and apps from a FIXTURE file (YAML or JSON).
+    Loading the same file twice changes nothing; a bad file is refused whole."""
+    from ringlet.bootstrap import build
+    from ringlet.domain.errors import RingletError
+
+    services = build(Settings(database_url=database))
+    try:
+        report = services.provisioning.load_path(fixture)
+    except RingletError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        services.db.close()
+    click.echo(f"Loaded {fixture}: {report.summary()}")

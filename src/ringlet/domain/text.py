@@ -1,0 +1,28 @@
+"""R3: message text is measured in UTF-16 code units."""
+
+from __future__ import annotations
+
+from ringlet.domain.enums import MessageType
+from ringlet.domain.errors import InvalidParameter
+
+TEXT_LIMITS: dict[MessageType, int] = {MessageType.SMS: 1000, MessageType.PAGER: 1024}
+
+
+def utf16_length(text: str) -> int:
+    """Code units in UTF-16: a character outside the BMP (most emoji) counts as 2."""
+    if text.isascii():
+        return len(text)
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def check_text(text: str, message_type: MessageType) -> None:
+    """R3: refuse empty text and text over the limit of its message type."""
+    if not text:
+        raise InvalidParameter("text", "the text is empty")
+    limit = TEXT_LIMITS[message_type]
+    units = utf16_length(text)
+    if units > limit:
+        raise InvalidParameter(
+            "text",
+            f"{units} UTF-16 code units; a {message_type.value} message holds at most {limit}",
+        )

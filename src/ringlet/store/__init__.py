@@ -1,0 +1,1 @@
+"""Persistence: one set of SQLAlchemy Core queries over SQLite and PostgreSQL."""

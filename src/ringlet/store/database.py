@@ -1,0 +1,195 @@
+"""Engines, transactions and group commit.
+
+Writes run on one writer thread per process. It takes every write waiting in its queue,
+runs each inside its own SAVEPOINT of one shared transaction, commits once, and only then
+answers the callers: a send is acknowledged only after it is durable, each send keeps all of
+its records or none (its savepoint), and the cost of a commit (an fsync) is shared by every
+send in the batch. Reads run on a small pool of threads, each with its own connection; on
+SQLite in WAL mode they never wait for the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+_BATCH_MAX = 256
+
+
+def normalize_url(url: str) -> str:
+    """Accept the plain URLs users write and pick the drivers ringlet ships with."""
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def is_sqlite(url: str) -> bool:
+    return url.startswith("sqlite")
+
+
+def create_engine(url: str, *, writer: bool, pool_size: int = 4) -> Engine:
+    url = normalize_url(url)
+    if is_sqlite(url):
+        engine = sa.create_engine(
+            url,
+            poolclass=sa.pool.QueuePool,
+            pool_size=1 if writer else pool_size,
+            max_overflow=0 if writer else pool_size,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
+        begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin, so that
+            # SAVEPOINTs work (the documented pysqlite recipe).
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Connection) -> None:
+            conn.exec_driver_sql(begin)
+
+        return engine
+    return sa.create_engine(
+        url,
+        pool_size=1 if writer else pool_size,
+        max_overflow=0 if writer else pool_size,
+        pool_pre_ping=True,
+    )
+
+
+@dataclass
+class _Job:
+    work: Callable[[Connection], Any]
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[Any]
+
+
+class Database:
+    """The process's access to the database: `write` and `read` run a function with a
+    connection inside a transaction, off the event loop."""
+
+    def __init__(self, url: str, *, read_threads: int = 4) -> None:
+        self.url = url
+        self.writer_engine = create_engine(url, writer=True)
+        self.reader_engine = create_engine(url, writer=False, pool_size=read_threads)
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._writer = threading.Thread(target=self._write_loop, name="ringlet-writer", daemon=True)
+        self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="ringlet-reader")
+        self._started = False
+
+    def start(self) -> None:
+        if not self._started:
+            self._started = True
+            self._writer.start()
+
+    def close(self) -> None:
+        if self._started:
+            self._jobs.put(None)
+            self._writer.join(timeout=30)
+            self._started = False
+        self._readers.shutdown(wait=True)
+        self.writer_engine.dispose()
+        self.reader_engine.dispose()
+
+    # -- synchronous use (CLI, provisioning at start-up, tests) -----------------------------
+
+    def write_now(self, work: Callable[[Connection], T]) -> T:
+        with self.writer_engine.begin() as conn:
+            return work(conn)
+
+    def read_now(self, work: Callable[[Connection], T]) -> T:
+        with self.reader_engine.begin() as conn:
+            return work(conn)
+
+    # -- asynchronous use (the server) --------------------------------------------------------
+
+    async def write(self, work: Callable[[Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._jobs.put(_Job(work, loop, future))
+        return await future
+
+    async def read(self, work: Callable[[Connection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._readers, self.read_now, work)
+
+    def _write_loop(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            batch = [job]
+            stop = False
+            while len(batch) < _BATCH_MAX:
+                try:
+                    more = self._jobs.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    stop = True
+                    break
+                batch.append(more)
+            self._run_batch(batch)
+            if stop:
+                return
+
+    def _run_batch(self, batch: list[_Job]) -> None:
+        outcomes: list[tuple[bool, Any]] = []
+        try:
+            with self.writer_engine.connect() as conn, conn.begin():
+                single = len(batch) == 1
+                for job in batch:
+                    if single:
+                        # One job: its failure rolls back the whole transaction anyway.
+                        try:
+                            outcomes.append((True, job.work(conn)))
+                        except BaseException as exc:
+                            outcomes.append((False, exc))
+                            raise
+                        continue
+                    savepoint = conn.begin_nested()
+                    try:
+                        result = job.work(conn)
+                    except Exception as exc:
+                        savepoint.rollback()
+                        outcomes.append((False, exc))
+                    else:
+                        savepoint.commit()
+                        outcomes.append((True, result))
+        except Exception as exc:
+            if len(outcomes) == len(batch) and not outcomes[-1][0] and len(batch) == 1:
+                pass  # the job's own error, already recorded
+            else:
+                log.exception("commit of a batch of %d writes failed", len(batch))
+                outcomes = [(False, exc)] * len(batch)
+        for job, (ok, value) in zip(batch, outcomes, strict=True):
+            job.loop.call_soon_threadsafe(_settle, job.future, ok, value)
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.cancelled():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)

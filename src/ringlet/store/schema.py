@@ -1,0 +1,153 @@
+"""The tables. Migrations in `migrations/versions` create exactly these; a test compares them.
+
+Times are integer milliseconds since the epoch (UTC): one representation on both databases,
+cheap to index and compare.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+# SQLite only aliases rowid (and so autoincrements) for a column declared INTEGER PRIMARY KEY.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+apps = sa.Table(
+    "apps",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("client_id", sa.String(128), nullable=False, unique=True),
+    sa.Column("client_secret_hash", sa.String(256), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("permissions", sa.Text, nullable=False),  # space-separated AppPermission values
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("main_number", sa.String(32), nullable=True),
+    sa.Column("operator_extension_number", sa.String(16), nullable=False),
+)
+
+extensions = sa.Table(
+    "extensions",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("account_id", sa.BigInteger, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("extension_number", sa.String(16), nullable=False),
+    sa.Column("type", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(32), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("email", sa.String(256), nullable=True),
+    sa.Column("admin", sa.Boolean, nullable=False, default=False),
+    sa.Column("password_hash", sa.String(256), nullable=True),
+    # The JWT credential is a long random string: a SHA-256 digest is enough, and allows lookup.
+    sa.Column("jwt_digest", sa.String(64), nullable=True, unique=True),
+    sa.UniqueConstraint("account_id", "extension_number", name="uq_extension_number"),
+)
+sa.Index("ix_extensions_email", extensions.c.email)
+
+phone_numbers = sa.Table(
+    "phone_numbers",
+    metadata,
+    sa.Column("id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("account_id", sa.BigInteger, sa.ForeignKey("accounts.id"), nullable=False),
+    sa.Column("extension_id", sa.BigInteger, sa.ForeignKey("extensions.id"), nullable=True),
+    sa.Column("phone_number", sa.String(32), nullable=False, unique=True),
+    sa.Column("usage_type", sa.String(32), nullable=False),
+    sa.Column("features", sa.Text, nullable=False),  # space-separated PhoneNumberFeature values
+)
+sa.Index("ix_phone_numbers_extension", phone_numbers.c.extension_id)
+
+department_members = sa.Table(
+    "department_members",
+    metadata,
+    sa.Column("department_id", sa.BigInteger, sa.ForeignKey("extensions.id"), primary_key=True),
+    sa.Column("extension_id", sa.BigInteger, sa.ForeignKey("extensions.id"), primary_key=True),
+)
+sa.Index("ix_department_members_extension", department_members.c.extension_id)
+
+sessions = sa.Table(
+    "sessions",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("app_id", sa.BigInteger, sa.ForeignKey("apps.id"), nullable=False),
+    sa.Column("account_id", sa.BigInteger, nullable=False),
+    sa.Column("extension_id", sa.BigInteger, sa.ForeignKey("extensions.id"), nullable=False),
+    # SHA-256 digests of the current tokens; a refresh replaces both (single use).
+    sa.Column("access_digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("refresh_digest", sa.String(64), nullable=False, unique=True),
+    sa.Column("access_expires_ms", sa.BigInteger, nullable=False),
+    sa.Column("refresh_expires_ms", sa.BigInteger, nullable=False),
+    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column("endpoint_id", sa.String(64), nullable=False),
+)
+
+pager_threads = sa.Table(
+    "pager_threads",
+    metadata,
+    sa.Column("conversation_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("account_id", sa.BigInteger, sa.ForeignKey("accounts.id"), nullable=False),
+)
+
+# R12: the explicit members (sender and named recipients) of a thread ...
+pager_thread_members = sa.Table(
+    "pager_thread_members",
+    metadata,
+    sa.Column(
+        "conversation_id",
+        sa.BigInteger,
+        sa.ForeignKey("pager_threads.conversation_id"),
+        primary_key=True,
+    ),
+    sa.Column("extension_id", sa.BigInteger, primary_key=True),
+)
+sa.Index("ix_pager_thread_members_extension", pager_thread_members.c.extension_id)
+
+# ... and the departments it was addressed to, whose *current* members also belong.
+pager_thread_departments = sa.Table(
+    "pager_thread_departments",
+    metadata,
+    sa.Column(
+        "conversation_id",
+        sa.BigInteger,
+        sa.ForeignKey("pager_threads.conversation_id"),
+        primary_key=True,
+    ),
+    sa.Column("department_id", sa.BigInteger, primary_key=True),
+)
+
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.BigInteger, nullable=False),
+    sa.Column("extension_id", sa.BigInteger, nullable=False),  # whose message store
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("direction", sa.String(16), nullable=False),
+    sa.Column("conversation_id", sa.BigInteger, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("parties", sa.Text, nullable=False),  # JSON: {"from": {...}, "to": [...]}
+    # The numbers at each end, for the phoneNumber filter (SMS only).
+    sa.Column("from_number", sa.String(32), nullable=True),
+    sa.Column("to_number", sa.String(32), nullable=True),
+    sa.Column("read_status", sa.String(16), nullable=False),
+    sa.Column("availability", sa.String(16), nullable=False),
+    sa.Column("message_status", sa.String(16), nullable=False),
+    sa.Column("pg_to_department", sa.Boolean, nullable=True),
+    sa.Column("creation_ms", sa.BigInteger, nullable=False),
+    sa.Column("modified_ms", sa.BigInteger, nullable=False),
+)
+# The list's default query: one extension's newest messages of one availability.
+sa.Index(
+    "ix_messages_store",
+    messages.c.extension_id,
+    messages.c.availability,
+    messages.c.creation_ms,
+)
+# message-sync ISync: what changed in one extension's store since a time.
+sa.Index("ix_messages_modified", messages.c.extension_id, messages.c.modified_ms)
+sa.Index("ix_messages_conversation", messages.c.extension_id, messages.c.conversation_id)

@@ -1,0 +1,408 @@
+"""The spec validator: operation lookup, strictness, error envelopes, multipart 207 answers."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from tests.support.openapi import SpecValidator, json_path
+
+LIST = "/restapi/v1.0/account/~/extension/~/message-store"
+MSG_URI = "https://platform.ringcentral.com/restapi/v1.0/account/1/extension/2/message-store/3"
+JSON = "application/json; charset=UTF-8"
+
+
+@pytest.fixture(scope="module")
+def v() -> SpecValidator:
+    return SpecValidator.default()
+
+
+def message(**overrides: Any) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "id": 3,
+        "uri": MSG_URI,
+        "extensionId": "2",
+        "type": "Pager",
+        "direction": "Outbound",
+        "availability": "Alive",
+        "messageStatus": "Sent",
+        "readStatus": "Read",
+        "priority": "Normal",
+        "subject": "hello",
+        "conversationId": 4178398077955743750,
+        "conversation": {"id": "4178398077955743750"},
+        "creationTime": "2016-03-10T18:07:52.534Z",
+        "lastModifiedTime": "2016-03-10T18:07:52.534Z",
+        "from": {"extensionNumber": "101"},
+        "to": [{"extensionNumber": "102"}],
+        "attachments": [
+            {"id": 1, "uri": MSG_URI + "/content/1", "type": "Text", "contentType": "text/plain"}
+        ],
+    }
+    record.update(overrides)
+    return record
+
+
+def message_list(*records: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "uri": "https://platform.ringcentral.com" + LIST + "?page=1&perPage=100",
+        "records": list(records),
+        "paging": {
+            "page": 1,
+            "totalPages": 1,
+            "perPage": 100,
+            "totalElements": len(records),
+            "pageStart": 0,
+            "pageEnd": max(len(records) - 1, 0),
+        },
+        "navigation": {"firstPage": {"uri": "https://x/first"}, "lastPage": {"uri": "https://x/l"}},
+    }
+
+
+def body(doc: Any) -> bytes:
+    return json.dumps(doc).encode()
+
+
+def check(
+    v: SpecValidator,
+    doc: Any,
+    *,
+    method: str = "GET",
+    path: str = LIST,
+    status: int = 200,
+    content_type: str = JSON,
+) -> None:
+    v.validate(method, path, status, content_type, body(doc))
+
+
+# -- operation lookup ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "operation_id"),
+    [
+        ("GET", "/restapi/v1.0/account/1/extension/2/message-store/3,4", "readMessage"),
+        ("PUT", "/restapi/v1.0/account/~/extension/~/message-store/3", "updateMessage"),
+        ("DELETE", "/restapi/v1.0/account/~/extension/~/message-store/3", "deleteMessage"),
+        ("DELETE", LIST, "deleteMessageByFilter"),
+        ("GET", LIST, "listMessages"),
+        ("GET", LIST + "/3/content/1", "readMessageContent"),
+        ("GET", "/restapi/v1.0/account/~/extension", "listExtensions"),
+        ("GET", "/restapi/v1.0/account/~/extension/~", "readExtension"),
+        ("GET", "/restapi/v1.0/account/~", "readAccountInfo"),
+        ("GET", "/restapi/v1.0/account/~/extension/~/phone-number", "listExtensionPhoneNumbers"),
+        ("GET", "/restapi/v1.0/account/~/phone-number/55", "readAccountPhoneNumber"),
+        ("POST", "/restapi/v1.0/account/~/extension/~/sms", "createSMSMessage"),
+        ("POST", "/restapi/v1.0/account/~/extension/~/company-pager", "createInternalTextMessage"),
+        ("GET", "/restapi/v1.0/account/~/extension/~/message-sync", "syncMessages"),
+        ("GET", "/restapi/v1.0/account/~/department/7/members", "listDepartmentMembers"),
+        (
+            "POST",
+            "/restapi/v1.0/account/~/department/bulk-assign",
+            "assignMultipleDepartmentMembers",
+        ),
+        ("GET", "/restapi/v1.0/subscription", "listSubscriptions"),
+        ("POST", "/restapi/v1.0/subscription/abc/renew", "renewSubscription"),
+        ("POST", "/restapi/oauth/token", "getToken"),
+        ("POST", "/restapi/oauth/revoke", "revokeToken"),
+        ("GET", "/restapi", "readAPIVersions"),
+        ("GET", "/restapi/v1.0", "readAPIVersion"),
+        ("GET", "/restapi/v1.0?x=1", "readAPIVersion"),
+        # added from the 2025 spec
+        ("PATCH", "/restapi/v1.0/account/~/extension/~/message-store/3", "patchMessage"),
+        ("POST", "/restapi/oauth/wstoken", "authWsToken"),
+    ],
+)
+def test_finds_operation(v: SpecValidator, method: str, path: str, operation_id: str) -> None:
+    op = v.find_operation(method, path)
+    assert op is not None
+    assert op.operation_id == operation_id
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/restapi/v1.0/account/~/extension/~/nonsense"),
+        ("GET", "/restapi/v1.0/account//extension"),  # an empty segment fills no parameter
+        ("POST", "/restapi/v1.0/account/~/extension"),  # path known, method not
+    ],
+)
+def test_unknown_operation(v: SpecValidator, method: str, path: str) -> None:
+    assert v.find_operation(method, path) is None
+
+
+def test_literal_segments_win(v: SpecValidator) -> None:
+    assert v.match_template("/restapi/v1.0/account/~/department/bulk-assign") == (
+        "/restapi/v1.0/account/{accountId}/department/bulk-assign"
+    )
+
+
+# -- success bodies ------------------------------------------------------------------------------
+
+
+def test_accepts_message_list(v: SpecValidator) -> None:
+    check(
+        v,
+        message_list(
+            message(),
+            message(id=4, direction="Inbound", readStatus="Unread", messageStatus="Received"),
+        ),
+    )
+
+
+def test_accepts_empty_list_without_paging_details(v: SpecValidator) -> None:
+    doc = message_list()
+    doc["paging"] = {"perPage": 100}
+    check(v, doc)
+
+
+def test_rejects_misspelt_field(v: SpecValidator) -> None:
+    with pytest.raises(AssertionError) as err:
+        check(v, message_list(message(readStatuss="Read")))
+    text = str(err.value)
+    assert "listMessages" in text and "200" in text
+    assert "$.records[0].readStatuss" in text
+
+
+def test_rejects_invented_nested_field(v: SpecValidator) -> None:
+    doc = message_list(message())
+    doc["paging"]["hasMore"] = True
+    with pytest.raises(AssertionError, match=r"\$\.paging\.hasMore"):
+        check(v, doc)
+
+
+def test_rejects_wrong_enum(v: SpecValidator) -> None:
+    with pytest.raises(AssertionError) as err:
+        check(v, message_list(message(direction="Outgoing")))
+    assert "$.records[0].direction" in str(err.value)
+    assert '"Outgoing"' in str(err.value)
+
+
+def test_rejects_missing_paging(v: SpecValidator) -> None:
+    doc = message_list(message())
+    del doc["paging"]
+    with pytest.raises(AssertionError, match="'paging' is a required property"):
+        check(v, doc)
+
+
+def test_rejects_wrong_types(v: SpecValidator) -> None:
+    with pytest.raises(AssertionError, match=r"\$\.records\[0\]\.id"):
+        check(v, message_list(message(id="3")))  # ids are JSON integers
+    with pytest.raises(AssertionError, match=r"\$\.records\[0\]\.creationTime"):
+        check(v, message_list(message(creationTime="yesterday")))
+    with pytest.raises(AssertionError, match=r"\$\.records\[0\]\.subject"):
+        check(v, message_list(message(subject=None)))  # not nullable
+
+
+def test_default_response_used_for_200(v: SpecValidator) -> None:
+    account = {"id": 1, "uri": "https://x", "mainNumber": "+16509100000", "status": "Confirmed"}
+    check(v, account, path="/restapi/v1.0/account/~")
+    with pytest.raises(AssertionError, match="readAccountInfo"):
+        check(v, {**account, "status": "Active"}, path="/restapi/v1.0/account/~")
+
+
+def test_token_info(v: SpecValidator) -> None:
+    token = {
+        "access_token": "a",
+        "token_type": "bearer",
+        "expires_in": 3600,
+        "refresh_token": "r",
+        "refresh_token_expires_in": 604800,
+        "scope": "SMS",
+        "owner_id": "2",
+        "endpoint_id": "e",
+    }
+    check(v, token, method="POST", path="/restapi/oauth/token")
+    with pytest.raises(AssertionError, match="'scope' is a required property"):
+        check(
+            v,
+            {k: x for k, x in token.items() if k != "scope"},
+            method="POST",
+            path="/restapi/oauth/token",
+        )
+
+
+def test_unknown_path_with_success_raises(v: SpecValidator) -> None:
+    with pytest.raises(AssertionError, match="no operation of the spec matches"):
+        check(v, {}, path="/restapi/v1.0/account/~/extension/~/nonsense")
+
+
+def test_undeclared_status_raises(v: SpecValidator) -> None:
+    with pytest.raises(AssertionError, match="status 201 is not declared"):
+        check(v, message(), path=LIST + "/3", status=201)
+
+
+def test_json_expected(v: SpecValidator) -> None:
+    with pytest.raises(AssertionError, match="expected a JSON body"):
+        v.validate("GET", LIST, 200, "text/html", b"<html></html>")
+    with pytest.raises(AssertionError, match="not valid JSON"):
+        v.validate("GET", LIST, 200, JSON, b"{")
+
+
+def test_no_body_answers(v: SpecValidator) -> None:
+    v.validate("DELETE", LIST + "/3", 204, "", b"")
+    with pytest.raises(AssertionError, match="must have no body"):
+        v.validate("DELETE", LIST + "/3", 204, JSON, b"{}")
+    v.validate("GET", LIST + "/3/content/1", 200, "text/plain;charset=utf-8", b"hello")
+    v.validate("POST", "/restapi/oauth/revoke", 200, "", b"")
+
+
+def test_outside_restapi_not_validated(v: SpecValidator) -> None:
+    v.validate("GET", "/_ringlet/health", 200, "text/plain", b"ok")
+    v.validate("POST", "/_ringlet/fixtures", 200, JSON, b'{"anything": 1}')
+
+
+def test_allowlisted_extra_field(v: SpecValidator) -> None:
+    # S25 adds errors[] to ASGErrorResponse (ALLOWED_EXTRA_FIELDS)
+    doc = {
+        "errorCode": "CMN-101",
+        "message": "bad",
+        "errors": [{"errorCode": "CMN-101", "message": "bad"}],
+    }
+    check(v, doc, path="/restapi/v1.0/account/~/a2p-sms/batches/1", status=400)
+    with pytest.raises(AssertionError, match=r"\$\.other"):
+        check(v, {**doc, "other": 1}, path="/restapi/v1.0/account/~/a2p-sms/batches/1", status=400)
+
+
+# -- error envelopes -----------------------------------------------------------------------------
+
+ERROR: dict[str, Any] = {
+    "errorCode": "CMN-102",
+    "message": "Resource for parameter [messageId] is not found",
+    "errors": [
+        {
+            "errorCode": "CMN-102",
+            "message": "Resource for parameter [messageId] is not found",
+            "parameterName": "messageId",
+        }
+    ],
+    "parameterName": "messageId",
+}
+
+
+def test_error_envelope_accepted(v: SpecValidator) -> None:
+    check(v, ERROR, path=LIST + "/999", status=404)
+    permission = {
+        "errorCode": "CMN-401",
+        "message": "needs [SMS]",
+        "permissionName": "SMS",
+        "errors": [{"errorCode": "CMN-401", "message": "needs [SMS]", "permissionName": "SMS"}],
+    }
+    check(v, permission, method="POST", path="/restapi/v1.0/account/~/extension/~/sms", status=403)
+
+
+def test_unknown_uri_error_is_validated(v: SpecValidator) -> None:
+    doc = {
+        "errorCode": "CMN-120",
+        "message": "Invalid URI",
+        "errors": [{"errorCode": "CMN-120", "message": "Invalid URI"}],
+    }
+    check(v, doc, path="/restapi/v1.0/nothing/here", status=404)
+    with pytest.raises(AssertionError, match="error envelope"):
+        check(v, {"detail": "Not Found"}, path="/restapi/v1.0/nothing/here", status=404)
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda d: d.pop("errors"),
+        lambda d: d.__setitem__("errors", []),
+        lambda d: d.pop("errorCode"),
+        lambda d: d.__setitem__("message", None),
+        lambda d: d.__setitem__("detail", "x"),
+        lambda d: d["errors"][0].pop("message"),
+        lambda d: d["errors"][0].__setitem__("parameterName", 5),
+        lambda d: d["errors"][0].__setitem__("code", "x"),
+    ],
+)
+def test_error_envelope_rejected(v: SpecValidator, mutate: Any) -> None:
+    doc = copy.deepcopy(ERROR)
+    mutate(doc)
+    with pytest.raises(AssertionError, match="error envelope"):
+        check(v, doc, path=LIST + "/999", status=404)
+
+
+def test_error_must_be_json(v: SpecValidator) -> None:
+    with pytest.raises(AssertionError, match="expected a JSON body"):
+        v.validate("GET", LIST, 405, "text/plain", b"Method Not Allowed")
+
+
+OAUTH_ERROR: dict[str, Any] = {
+    "error": "invalid_grant",
+    "error_description": "Invalid resource owner credentials",
+    "errors": [{"errorCode": "OAU-140", "message": "Invalid resource owner credentials"}],
+}
+
+
+def test_oauth_error_envelope(v: SpecValidator) -> None:
+    check(v, OAUTH_ERROR, method="POST", path="/restapi/oauth/token", status=400)
+    with_params = copy.deepcopy(OAUTH_ERROR)
+    with_params["errors"][0]["parameters"] = [{"parameterName": "client_id", "parameterValue": ""}]
+    check(v, with_params, method="POST", path="/restapi/oauth/token", status=400)
+    with pytest.raises(AssertionError, match=r"\$\.error\b"):
+        check(
+            v,
+            {**OAUTH_ERROR, "error": "bad_password"},
+            method="POST",
+            path="/restapi/oauth/token",
+            status=400,
+        )
+    with pytest.raises(AssertionError, match="OAuth error envelope"):
+        check(v, ERROR, method="POST", path="/restapi/oauth/token", status=400)
+
+
+# -- multipart 207 -------------------------------------------------------------------------------
+
+
+def multipart(parts: list[dict[str, Any]], boundary: str = "Boundary_1_2_3") -> tuple[str, bytes]:
+    chunks = []
+    for part in parts:
+        chunks.append(
+            f"--{boundary}\r\nContent-Type: application/json\r\n\r\n{json.dumps(part)}\r\n"
+        )
+    chunks.append(f"--{boundary}--\r\n")
+    return f"multipart/mixed; boundary={boundary}", "".join(chunks).encode()
+
+
+def statuses(*codes: int) -> dict[str, Any]:
+    return {"response": [{"href": MSG_URI, "status": c, "responseDescription": "x"} for c in codes]}
+
+
+def test_multipart_accepted(v: SpecValidator) -> None:
+    ctype, data = multipart([statuses(200, 404), message(), ERROR])
+    v.validate("GET", LIST + "/3,999", 207, ctype, data)
+    v.validate("PUT", LIST + "/3,999", 207, ctype, data)
+
+
+def test_multipart_part_is_validated(v: SpecValidator) -> None:
+    ctype, data = multipart([statuses(200, 200), message(), message(direction="Sideways")])
+    with pytest.raises(AssertionError, match=r"(?s)part 2 .*\$\.direction"):
+        v.validate("GET", LIST + "/3,4", 207, ctype, data)
+    ctype, data = multipart([statuses(200, 404), message(), {"oops": 1}])
+    with pytest.raises(AssertionError, match="part 2"):
+        v.validate("GET", LIST + "/3,4", 207, ctype, data)
+
+
+def test_multipart_counts_must_agree(v: SpecValidator) -> None:
+    ctype, data = multipart([statuses(200, 200), message()])
+    with pytest.raises(AssertionError, match="lists 2 statuses but 1 parts follow"):
+        v.validate("GET", LIST + "/3,4", 207, ctype, data)
+
+
+def test_multipart_head_is_validated(v: SpecValidator) -> None:
+    ctype, data = multipart([{"response": [{"href": MSG_URI, "status": 200}]}, message()])
+    with pytest.raises(AssertionError, match="responseDescription"):
+        v.validate("GET", LIST + "/3,4", 207, ctype, data)
+
+
+def test_vnd_multipart_json_207(v: SpecValidator) -> None:
+    doc = [{"resourceId": "3", "status": 200, "body": {"id": "3", "uri": MSG_URI}}]
+    v.validate("GET", LIST + "/3,4", 207, "application/vnd.ringcentral.multipart+json", body(doc))
+
+
+def test_json_path_format() -> None:
+    assert json_path([]) == "$"
+    assert json_path(["records", 0, "from", "phone-number"]) == "$.records[0].from['phone-number']"
