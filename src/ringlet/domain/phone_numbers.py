@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ringlet.domain.errors import (
     InvalidParameter,
@@ -24,12 +25,12 @@ def normalize(raw: str, parameter: str) -> str:
     return digits if digits.startswith("+") else "+" + digits
 
 
-def normalize_recipient(raw: str, extension_numbers: frozenset[str]) -> str:
+def normalize_recipient(raw: str, is_extension_number: Callable[[str], bool]) -> str:
     """An SMS recipient (R4): a full number; extension numbers and short codes are refused
-    with their own codes."""
+    with their own codes. `is_extension_number` is asked only about short numbers."""
     compact = _SEPARATORS.sub("", raw)
     if _SHORT.fullmatch(compact):
-        if compact in extension_numbers:
+        if is_extension_number(compact):
             raise RecipientIsExtensionNumber()
         raise RecipientIsShortNumber()
     return normalize(raw, "to.phoneNumber")

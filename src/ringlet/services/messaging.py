@@ -146,7 +146,7 @@ class MessagingService:
             numbers = directory.numbers_held_by(conn, account_id, extension_id)
             check_sms_sender(sender, account, from_number, numbers)
             to_number = normalize_recipient(
-                raw_to, directory.extension_numbers_in_account(conn, account_id)
+                raw_to, lambda n: n in directory.extension_numbers_in_account(conn, account_id)
             )
             owner = directory.number_owner(conn, to_number)
             recipient = owner.extension if owner else None
