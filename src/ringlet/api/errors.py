@@ -28,6 +28,7 @@ _STATUS_BY_FAMILY: dict[type[e.RingletError], int] = {
     e.MethodNotAllowed: 405,
     e.RequestTooLarge: 413,
     e.UnsupportedMediaType: 415,
+    e.RangeNotSatisfiable: 416,
     e.RateLimited: 429,
     e.OAuthError: 400,
 }
@@ -41,7 +42,8 @@ def status_of(error: e.RingletError) -> int:
     return 500
 
 
-def error_body(error: e.RingletError) -> dict[str, Any]:
+def error_body(error: e.RingletError, *, oauth: bool = False) -> dict[str, Any]:
+    """RingCentral's envelope, or OAuth's (`oauth`, or an OAuthError) for /restapi/oauth/*."""
     item: dict[str, Any] = {"errorCode": error.error_code, "message": error.message}
     for key, value in (
         ("parameterName", error.parameter_name),
@@ -50,33 +52,40 @@ def error_body(error: e.RingletError) -> dict[str, Any]:
     ):
         if value is not None:
             item[key] = value
-    if isinstance(error, e.OAuthError):
-        return {"error": error.oauth_error, "error_description": error.message, "errors": [item]}
+    if oauth or isinstance(error, e.OAuthError):
+        word = error.oauth_error if isinstance(error, e.OAuthError) else "invalid_request"
+        return {"error": word, "error_description": error.message, "errors": [item]}
     return {**item, "errors": [item]}
 
 
-def error_response(error: e.RingletError) -> Response:
+def _is_oauth(request: Request | None) -> bool:
+    return request is not None and request.url.path.startswith("/restapi/oauth/")
+
+
+def error_response(error: e.RingletError, request: Request | None = None) -> Response:
     headers: dict[str, str] = {}
     if isinstance(error, e.Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="RingCentral REST API"'
     if isinstance(error, e.RateLimited):
         headers["Retry-After"] = str(error.retry_after)
-    return json_response(error_body(error), status_of(error), headers)
+    return json_response(
+        error_body(error, oauth=_is_oauth(request)), status_of(error), headers
+    )
 
 
-async def handle_ringlet_error(_request: Request, exc: Exception) -> Response:
+async def handle_ringlet_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, e.RingletError)
-    return error_response(exc)
+    return error_response(exc, request)
 
 
 async def handle_http_exception(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (no route, wrong method) in RingCentral's envelope."""
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        return error_response(e.MethodNotAllowed(request.method))
+        return error_response(e.MethodNotAllowed(request.method), request)
     if exc.status_code == 404:
-        return error_response(e.InvalidUri())
-    return error_response(e.InvalidInput(str(exc.detail)))
+        return error_response(e.InvalidUri(), request)
+    return error_response(e.InvalidInput(str(exc.detail)), request)
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

@@ -36,11 +36,25 @@ direct subclasses of `RingletError`) to a status, looked up along the class's MR
     ├── RequestTooLarge                   413  CMN-104
     ├── UnsupportedMediaType              415  CMN-104
     ├── RateLimited                       429  CMN-301
+    ├── RangeNotSatisfiable               416  CMN-107  (message content Range)
     └── OAuthError                        400  (RFC 6749 body under /restapi/oauth/*)
         ├── InvalidRequest                invalid_request
-        ├── InvalidClient                 invalid_client        OAU-123 / OAU-153
-        ├── InvalidGrant                  invalid_grant         OAU-140 / OAU-141 / OAU-213
-        └── UnsupportedGrantType          unsupported_grant_type OAU-251
+        │   ├── OAuthParameterMissing     CMN-101  (a grant's required field is absent)
+        │   └── ParameterDuplicated       OAU-111
+        ├── InvalidClient                 invalid_client
+        │   ├── ClientAuthenticationRequired  OAU-123
+        │   ├── ClientAuthenticationMalformed OAU-123
+        │   └── UnknownClient             OAU-153  (unknown client id or wrong secret)
+        ├── InvalidGrant                  invalid_grant
+        │   ├── InvalidResourceOwnerCredentials OAU-140
+        │   ├── ExtensionStateNotAllowed  OAU-141  (Disabled / Frozen)
+        │   └── RefreshTokenInvalid       OAU-213  (unknown, used, revoked or expired)
+        ├── UnsupportedGrantType          unsupported_grant_type
+        │   └── UnknownGrantType          CMN-101  (a grant_type RingCentral does not have)
+        ├── UnauthorizedClient            unauthorized_client
+        │   └── GrantTypeNotAllowed       OAU-251  (a RingCentral grant ringlet does not offer)
+        ├── OAuthUnsupportedMediaType     415  (also an UnsupportedMediaType)
+        └── OAuthRequestTooLarge          413  (also a RequestTooLarge)
 """
 
 from __future__ import annotations
@@ -396,3 +410,120 @@ class InvalidGrant(OAuthError):
 class UnsupportedGrantType(OAuthError):
     oauth_error = "unsupported_grant_type"
     error_code = "OAU-251"
+
+
+class UnauthorizedClient(OAuthError):
+    oauth_error = "unauthorized_client"
+    error_code = "OAU-251"
+
+
+class OAuthParameterMissing(InvalidRequest):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"Parameter [{name}] is required", parameter_name=name)
+
+
+class ParameterDuplicated(InvalidRequest):
+    error_code = "OAU-111"
+
+    def __init__(self, name: str) -> None:
+        super().__init__("Request parameter duplication detected", parameter_name=name)
+
+
+class ClientAuthenticationRequired(InvalidClient):
+    error_code = "OAU-123"
+
+    def __init__(self) -> None:
+        super().__init__("Client authentication is required")
+
+
+class ClientAuthenticationMalformed(InvalidClient):
+    error_code = "OAU-123"
+
+    def __init__(self) -> None:
+        super().__init__("Authentication header value is malformed")
+
+
+class UnknownClient(InvalidClient):
+    """The client id is unknown, or the secret does not match: deliberately one answer."""
+
+    error_code = "OAU-153"
+
+    def __init__(self, client_id: str) -> None:
+        super().__init__(
+            f"Invalid client: {client_id}", parameter_name="client_id", parameter_value=client_id
+        )
+
+
+class InvalidResourceOwnerCredentials(InvalidGrant):
+    error_code = "OAU-140"
+
+    def __init__(self) -> None:
+        super().__init__("Invalid resource owner credentials")
+
+
+class ExtensionStateNotAllowed(InvalidGrant):
+    """Right credentials, but the extension is Disabled or Frozen."""
+
+    error_code = "OAU-141"
+
+    def __init__(self) -> None:
+        super().__init__("Login for extension in current state is not allowed.")
+
+
+class RefreshTokenInvalid(InvalidGrant):
+    error_code = "OAU-213"
+
+    def __init__(self, message: str = "Token not found") -> None:
+        super().__init__(message, parameter_name="refresh_token")
+
+
+class UnknownGrantType(UnsupportedGrantType):
+    error_code = "CMN-101"
+
+    def __init__(self, grant_type: str) -> None:
+        super().__init__(
+            f"Unsupported grant type [{grant_type}]",
+            parameter_name="grant_type",
+            parameter_value=grant_type,
+        )
+
+
+class GrantTypeNotAllowed(UnauthorizedClient):
+    error_code = "OAU-251"
+
+    def __init__(self, grant_type: str) -> None:
+        super().__init__(
+            "Unauthorized for this grant type",
+            parameter_name="grant_type",
+            parameter_value=grant_type,
+        )
+
+
+# Under /restapi/oauth/ even a refused media type or size gets OAuth's body: these inherit the
+# status from the first base (415 / 413, found first along the MRO) and the body shape from
+# OAuthError (api/errors.py checks isinstance).
+
+
+class OAuthUnsupportedMediaType(UnsupportedMediaType, OAuthError):
+    oauth_error = "invalid_request"
+
+
+class OAuthRequestTooLarge(RequestTooLarge, OAuthError):
+    oauth_error = "invalid_request"
+
+
+# -- 416 ---------------------------------------------------------------------------------------
+
+
+class RangeNotSatisfiable(RingletError):
+    """A `Range` asked of a message's content lies outside it. `length` is the content's size,
+    for the `Content-Range: bytes */<length>` header that RFC 9110 asks for."""
+
+    error_code = "CMN-107"
+
+    def __init__(self, length: int) -> None:
+        super().__init__(
+            f"Requested range is not satisfiable: the content has {length} bytes",
+            parameter_name="Range",
+        )
+        self.length = length

@@ -87,12 +87,6 @@ class AppCredentials:
     client_secret_hash: str
 
 
-@dataclass(frozen=True, slots=True)
-class LoginCandidate:
-    extension: Extension
-    password_hash: str | None
-
-
 def app_by_client_id(conn: Connection, client_id: str) -> AppCredentials | None:
     row = conn.execute(sa.select(apps).where(apps.c.client_id == client_id)).first()
     if row is None:
@@ -185,41 +179,6 @@ def list_extensions(
         .limit(limit)
     )
     return [_extension(r) for r in rows], total
-
-
-def login_candidates(conn: Connection, username: str) -> list[tuple[Account, LoginCandidate]]:
-    """Extensions a password-grant `username` may refer to: every extension of the account
-    whose main number it is, the owner of a direct number, or the owner of an email."""
-    cols = [*_EXTENSION_COLUMNS, extensions.c.password_hash]
-    found: list[tuple[Account, LoginCandidate]] = []
-    if "@" in username:
-        query = sa.select(*cols).where(sa.func.lower(extensions.c.email) == username.lower())
-    else:
-        owners = (
-            sa.select(phone_numbers.c.account_id, phone_numbers.c.extension_id)
-            .where(phone_numbers.c.phone_number == username)
-            .subquery()
-        )
-        query = sa.select(*cols).join(
-            owners,
-            sa.and_(
-                extensions.c.account_id == owners.c.account_id,
-                sa.or_(
-                    owners.c.extension_id.is_(None),  # a company number: the whole account
-                    owners.c.extension_id == extensions.c.id,
-                ),
-            ),
-        )
-    rows = conn.execute(query).all()
-    account_cache: dict[int, Account | None] = {}
-    for row in rows:
-        acct_id = row._mapping["account_id"]
-        if acct_id not in account_cache:
-            account_cache[acct_id] = account(conn, acct_id)
-        acct = account_cache[acct_id]
-        if acct is not None:
-            found.append((acct, LoginCandidate(_extension(row), row._mapping["password_hash"])))
-    return found
 
 
 def extension_by_jwt_digest(conn: Connection, digest: str) -> Extension | None:
