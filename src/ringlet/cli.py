@@ -57,6 +57,7 @@ def serve(
 
     from ringlet.api.app import create_app
     from ringlet.bootstrap import build
+    from ringlet.domain.errors import RingletError
 
     settings = Settings(
         database_url=database,
@@ -68,12 +69,17 @@ def serve(
     )
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     services = build(settings)
-    for path in fixtures:
-        report = services.provisioning.load_path(path)
-        click.echo(f"Loaded {path}: {report.summary()}")
+    try:
+        for path in fixtures:
+            report = services.provisioning.load_path(path)
+            click.echo(f"Loaded {path}: {report.summary()}")
+    except RingletError as exc:
+        services.db.close()
+        raise click.ClickException(exc.message) from None
     if demo:
         intro = services.provisioning.provision_demo_if_empty()
-        click.echo(intro.describe(f"http://{host}:{port}"))
+        shown_host = f"[{host}]" if ":" in host else host  # an IPv6 address
+        click.echo(intro.describe(f"http://{shown_host}:{port}"))
     uvicorn.run(
         create_app(services),
         host=host,
