@@ -68,6 +68,8 @@ def error_response(error: e.RingletError, request: Request | None = None) -> Res
         headers["WWW-Authenticate"] = 'Bearer realm="RingCentral REST API"'
     if isinstance(error, e.RateLimited):
         headers["Retry-After"] = str(error.retry_after)
+    if isinstance(error, e.RangeNotSatisfiable):
+        headers["Content-Range"] = f"bytes */{error.length}"
     return json_response(
         error_body(error, oauth=_is_oauth(request)), status_of(error), headers
     )

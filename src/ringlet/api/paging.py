@@ -10,8 +10,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from ringlet.api.query import Query
+from ringlet.domain.errors import InvalidParameter
 
 MAX_PER_PAGE = 1000
+# Far beyond any store, and small enough that page * perPage stays a 64-bit offset.
+MAX_PAGE = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,13 +29,15 @@ class PageRequest:
 
 def page_request(query: Query, default_per_page: int = 100) -> PageRequest:
     page = query.integer("page", minimum=1) or 1
+    if page > MAX_PAGE:
+        raise InvalidParameter("page", f"must be at most {MAX_PAGE}", value=str(page))
     per_page = query.integer("perPage", minimum=1) or default_per_page
     return PageRequest(page, min(per_page, MAX_PER_PAGE))
 
 
 def _uri(base: str, params: Sequence[tuple[str, str]], page: int, per_page: int) -> str:
     query = [*params, ("page", str(page)), ("perPage", str(per_page))]
-    return f"{base}?{urlencode(query)}"
+    return f"{base}?{urlencode(query, safe=':')}"
 
 
 def paged_body(

@@ -360,3 +360,15 @@ def thread(conn: Connection, account_id: int, conversation_id: int) -> PagerThre
         member_extension_ids=frozenset(r[0] for r in members),
         department_ids=frozenset(r[0] for r in departments),
     )
+
+
+# -- message-store queries added for the store and sync services --------------------------------
+
+
+def message_ids_matching(
+    conn: Connection, account_id: int, extension_id: int, f: MessageFilter
+) -> list[int]:
+    """The ids of every message of one extension's store that `f` selects (R12 applies), for
+    writes that act on a whole selection (deleting conversations)."""
+    rows = conn.execute(sa.select(messages.c.id).where(*_conditions(account_id, extension_id, f)))
+    return [int(r[0]) for r in rows]

@@ -1,0 +1,1 @@
+"""ringlet's performance benchmark: `python -m bench` (see bench/README.md)."""

@@ -1,0 +1,184 @@
+"""Bulk requests (facts 3): several ids in one path segment (`.../message-store/1,2,3`), their
+request bodies, and the 207 Multi-Status answer in the two representations RingCentral serves.
+
+- By default (`Accept` absent, `*/*`, `application/json`): `multipart/mixed`. The first part is
+  JSON `{"response": [{"href", "status", "responseDescription"}, ...]}`, then one part per id in
+  request order. The Python SDK parses it with the `email` package and requires
+  len(response) == parts - 1; the JS SDK splits the text on `--<boundary>` (taken from the
+  Content-Type), drops an empty preamble and the closing `--`, and splits each part's headers
+  from its body at the first blank line. The layout below satisfies both.
+- With `Accept: application/vnd.ringcentral.multipart+json`: a JSON array of
+  `{"resourceId", "status", "body"}`.
+
+A part's body is whatever the single-id request would have answered: the record, an error
+body (api/errors.error_body), or nothing for a 204.
+
+A bulk PUT may carry one JSON object for every id, a JSON array of `{"resourceId"?, "body"}`
+(by position, or with `*` in the path naming the ids), or a multipart/mixed body with one JSON
+part per id (facts 3).
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+
+from ringlet.api.body import decode_json, read_body
+from ringlet.api.responses import encode
+from ringlet.domain.errors import BatchTooLarge, InvalidParameter, UnparsableRequest
+
+MULTIPART_JSON = "application/vnd.ringcentral.multipart+json"
+MULTI_STATUS = 207
+ALL_IDS = "*"  # `PUT .../message-store/*`: the ids come with the bodies, as resourceId
+
+_ID = re.compile(r"[0-9]{1,18}")  # int64 without overflow
+
+
+@dataclass(frozen=True, slots=True)
+class BulkIds:
+    """The ids of a path segment, in request order. `bulk` when the segment has a comma: then
+    the answer is per id (207), even for a single id."""
+
+    ids: tuple[str, ...]
+    bulk: bool
+
+
+def bulk_ids(segment: str, limit: int) -> BulkIds:
+    ids = tuple(part.strip() for part in segment.split(",") if part.strip())
+    if len(ids) > limit:
+        raise BatchTooLarge(limit)
+    return BulkIds(ids, "," in segment)
+
+
+def numeric_id(raw: str) -> int | None:
+    """The id as a number, or None for anything that cannot name a record (then: not found)."""
+    return int(raw) if _ID.fullmatch(raw) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    resource_id: str
+    href: str
+    status: int
+    body: Any = None  # JSON-able; None for a part without content (204)
+
+
+def wants_json_array(request: Request) -> bool:
+    return MULTIPART_JSON in request.headers.get("accept", "").lower()
+
+
+def multi_status(request: Request, parts: Sequence[Part]) -> Response:
+    """The 207 answer, in the representation the client's `Accept` asks for."""
+    if wants_json_array(request):
+        items: list[dict[str, Any]] = []
+        for part in parts:
+            item: dict[str, Any] = {"resourceId": part.resource_id, "status": part.status}
+            if part.body is not None:
+                item["body"] = part.body
+            items.append(item)
+        return Response(encode(items), MULTI_STATUS, media_type=f"{MULTIPART_JSON}; charset=UTF-8")
+    boundary = f"Boundary_{secrets.token_hex(16)}"
+    return Response(
+        _multipart_body(boundary, parts),
+        MULTI_STATUS,
+        media_type=f"multipart/mixed; boundary={boundary}",
+    )
+
+
+def _multipart_body(boundary: str, parts: Sequence[Part]) -> bytes:
+    statuses = {
+        "response": [
+            {
+                "href": part.href,
+                "status": part.status,
+                "responseDescription": HTTPStatus(part.status).phrase,
+            }
+            for part in parts
+        ]
+    }
+    delimiter = f"--{boundary}\r\n".encode()
+    chunks = [delimiter, _json_part(statuses)]
+    for part in parts:
+        chunks.append(b"\r\n" + delimiter)
+        # A part without content has no headers either: just the blank line that ends them.
+        chunks.append(b"\r\n" if part.body is None else _json_part(part.body))
+    chunks.append(f"\r\n--{boundary}--\r\n".encode())
+    return b"".join(chunks)
+
+
+def _json_part(body: Any) -> bytes:
+    # Compact JSON never holds a bare newline, so no line of it can look like a boundary.
+    return b"Content-Type: application/json\r\n\r\n" + encode(body)
+
+
+# -- bulk request bodies ------------------------------------------------------------------------
+
+
+async def read_bulk_bodies(
+    request: Request, ids: BulkIds, *, max_bytes: int, max_ids: int
+) -> list[tuple[str, Any]]:
+    """The body meant for each id, in order. A request naming one id gets its body as sent
+    (the caller checks its shape); `max_ids` bounds the ids a `*` body may name."""
+    raw = await read_body(request, max_bytes)
+    content_type = request.headers.get("content-type", "")
+    entries: list[tuple[str | None, Any]]
+    if content_type.lower().startswith("multipart/mixed"):
+        entries = [(None, document) for document in json_parts(raw, content_type)]
+    else:
+        # The array form may come as application/vnd.ringcentral.multipart+json.
+        document = decode_json(raw, content_type or None, Any)
+        if not ids.bulk or (isinstance(document, dict) and ids.ids != (ALL_IDS,)):
+            return [(raw_id, document) for raw_id in ids.ids]
+        if not isinstance(document, list):
+            raise InvalidParameter("body", "expected a list of {resourceId, body}")
+        entries = [_entry(item) for item in document]
+    if ids.ids == (ALL_IDS,):
+        if len(entries) > max_ids:
+            raise BatchTooLarge(max_ids)
+        named = [(resource_id, body) for resource_id, body in entries if resource_id is not None]
+        if len(named) != len(entries):
+            raise InvalidParameter("resourceId", "required with `*` in the path")
+        return named
+    if not ids.bulk or len(entries) != len(ids.ids):
+        raise InvalidParameter("body", "one entry per id of the path is expected")
+    for raw_id, (resource_id, _) in zip(ids.ids, entries, strict=True):
+        if resource_id is not None and resource_id != raw_id:
+            raise InvalidParameter(
+                "resourceId", "must follow the order of the path", value=resource_id
+            )
+    return [(raw_id, body) for raw_id, (_, body) in zip(ids.ids, entries, strict=True)]
+
+
+def _entry(item: Any) -> tuple[str | None, Any]:
+    if not isinstance(item, dict) or set(item) - {"resourceId", "body"}:
+        raise InvalidParameter("body", "expected a list of {resourceId, body}")
+    resource_id = item.get("resourceId")
+    if resource_id is not None and not isinstance(resource_id, str | int):
+        raise InvalidParameter("resourceId", value=str(resource_id))
+    return (None if resource_id is None else str(resource_id)), item.get("body")
+
+
+def json_parts(raw: bytes, content_type: str) -> list[Any]:
+    """The JSON documents of a `multipart/mixed` request body, one per part, in order."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    if not message.is_multipart():
+        raise UnparsableRequest("Cannot parse request: the multipart body has no parts")
+    documents: list[Any] = []
+    for part in message.iter_parts():
+        payload = part.get_payload(decode=True)
+        try:
+            documents.append(msgspec.json.decode(payload if isinstance(payload, bytes) else b""))
+        except msgspec.DecodeError:
+            raise UnparsableRequest("JSON can't be parsed.", error_code="CMN-103") from None
+    return documents

@@ -1,0 +1,171 @@
+"""Reading, updating and deleting the messages of one extension's store (R11, R12, R14, R15).
+
+The API layer has resolved `~` and checked that the caller may address the extension (R14);
+here the extension must exist in the account, only messages the owner may still read are
+reached (R12: the store's readable-by filter), and deleting follows R15's lifecycle. Every
+method is one transaction.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Connection
+
+from ringlet.clock import Clock
+from ringlet.domain.enums import Availability, MessageType, ReadStatus
+from ringlet.domain.errors import ResourceNotFound
+from ringlet.domain.lifecycle import availability_after_delete
+from ringlet.domain.model import Message
+from ringlet.store import directory
+from ringlet.store import messages as store
+from ringlet.store.database import Database
+from ringlet.store.messages import MessageFilter
+
+if TYPE_CHECKING:
+    from ringlet.services.sync import SyncService
+
+
+def require_extension(conn: Connection, account_id: int, extension_id: int) -> None:
+    """An extension the caller may address but that does not exist is reported as not found
+    (an admin naming an id that is not in the account)."""
+    if directory.extension(conn, account_id, extension_id) is None:
+        raise ResourceNotFound("extensionId", str(extension_id))
+
+
+class MessageStoreService:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        # message-sync lives in its own module and is reached through this service, so that
+        # the composition root need not know about it. Imported here: sync builds on this module.
+        from ringlet.services.sync import SyncService
+
+        self.sync: SyncService = SyncService(db, clock)
+
+    async def list_messages(
+        self,
+        account_id: int,
+        extension_id: int,
+        selection: MessageFilter | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Message], int]:
+        """One page of the store, newest first, and how many match. `selection` None selects
+        nothing (a filter on message types that ringlet never stores, such as Fax)."""
+
+        def work(conn: Connection) -> tuple[list[Message], int]:
+            require_extension(conn, account_id, extension_id)
+            if selection is None:
+                return [], 0
+            return store.list_messages(conn, account_id, extension_id, selection, offset, limit)
+
+        return await self.db.read(work)
+
+    async def get_messages(
+        self, account_id: int, extension_id: int, message_ids: Sequence[int]
+    ) -> dict[int, Message]:
+        """The messages among `message_ids` that the store holds and its owner may read, whatever
+        their availability (R15: Deleted and Purged messages stay readable by id)."""
+
+        def work(conn: Connection) -> dict[int, Message]:
+            require_extension(conn, account_id, extension_id)
+            return store.get_messages(conn, account_id, extension_id, message_ids)
+
+        return await self.db.read(work)
+
+    async def set_read_status(
+        self, account_id: int, extension_id: int, changes: Mapping[int, ReadStatus]
+    ) -> dict[int, Message]:
+        """R15: readStatus is the one thing that can change. Applies each change to the messages
+        found (others are left out of the result) and returns them as they are now."""
+
+        def work(conn: Connection) -> dict[int, Message]:
+            require_extension(conn, account_id, extension_id)
+            found = store.get_messages(conn, account_id, extension_id, list(changes))
+            if not found:
+                return {}
+            now = self.clock()
+            by_status: dict[ReadStatus, list[int]] = defaultdict(list)
+            for message_id in found:
+                by_status[changes[message_id]].append(message_id)
+            for status, ids in by_status.items():
+                # Even an unchanged status counts as a modification: clients that PUT expect
+                # lastModifiedTime to move, and message-sync then reports the message.
+                store.update_messages(conn, account_id, extension_id, ids, now, read_status=status)
+            return store.get_messages(conn, account_id, extension_id, list(found))
+
+        return await self.db.write(work)
+
+    async def delete_messages(
+        self, account_id: int, extension_id: int, message_ids: Sequence[int], *, purge: bool
+    ) -> frozenset[int]:
+        """R15: Alive -> Deleted, Deleted -> Purged, or straight to Purged with `purge`.
+        Returns the ids that were found (deleting a Purged message again changes nothing)."""
+
+        def work(conn: Connection) -> frozenset[int]:
+            require_extension(conn, account_id, extension_id)
+            found = store.get_messages(conn, account_id, extension_id, message_ids)
+            targets: dict[Availability, list[int]] = defaultdict(list)
+            for message in found.values():
+                after = availability_after_delete(message.availability, purge=purge)
+                if after is not message.availability:
+                    targets[after].append(message.id)
+            now = self.clock()
+            for availability, ids in targets.items():
+                store.update_messages(
+                    conn, account_id, extension_id, ids, now, availability=availability
+                )
+            return frozenset(found)
+
+        return await self.db.write(work)
+
+    async def delete_conversations(
+        self,
+        account_id: int,
+        extension_id: int,
+        conversation_ids: Sequence[int],
+        *,
+        before_ms: int | None,
+        types: Sequence[MessageType] | None,
+    ) -> int:
+        """deleteMessageByFilter: the Alive messages of these conversations created before
+        `before_ms` (None: any time) become Deleted. `types` None: every type; empty: none.
+        Returns how many were deleted."""
+
+        def work(conn: Connection) -> int:
+            require_extension(conn, account_id, extension_id)
+            if types is not None and not types:
+                return 0
+            selection = MessageFilter(
+                availability=(Availability.ALIVE,),
+                conversation_ids=conversation_ids,
+                date_to_ms=before_ms,
+                types=types or (),
+            )
+            ids = store.message_ids_matching(conn, account_id, extension_id, selection)
+            if ids:
+                store.update_messages(
+                    conn,
+                    account_id,
+                    extension_id,
+                    ids,
+                    self.clock(),
+                    availability=Availability.DELETED,
+                )
+            return len(ids)
+
+        return await self.db.write(work)
+
+    async def text_content(self, account_id: int, extension_id: int, message_id: int) -> str:
+        """R11: the content of an SMS or Pager message is its text. A Purged message has lost
+        it (R15), so its content is not found."""
+        found = await self.get_messages(account_id, extension_id, [message_id])
+        message = found.get(message_id)
+        if message is None:
+            raise ResourceNotFound("messageId", str(message_id))
+        if message.availability is Availability.PURGED:
+            raise ResourceNotFound("attachmentId")
+        return message.subject
