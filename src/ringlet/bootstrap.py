@@ -12,6 +12,7 @@ from ringlet.services.messaging import MessagingService
 from ringlet.services.oauth import OAuthService
 from ringlet.services.provisioning import ProvisioningService
 from ringlet.store import migrate
+from ringlet.store.cache import Caches
 from ringlet.store.database import Database
 
 
@@ -20,6 +21,7 @@ class Services:
     settings: Settings
     db: Database
     clock: Clock
+    caches: Caches
     oauth: OAuthService
     directory: DirectoryService
     messaging: MessagingService
@@ -31,13 +33,15 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
     """Open the database, bring its schema up to date, and assemble the services."""
     db = Database(settings.database_url)
     migrate.upgrade(db.writer_engine)
+    caches = Caches(clock)
     return Services(
         settings=settings,
         db=db,
         clock=clock,
-        oauth=OAuthService(db, clock),
-        directory=DirectoryService(db, clock),
-        messaging=MessagingService(db, clock),
+        caches=caches,
+        oauth=OAuthService(db, clock, caches=caches),
+        directory=DirectoryService(db, clock, caches),
+        messaging=MessagingService(db, clock, caches),
         message_store=MessageStoreService(db, clock),
-        provisioning=ProvisioningService(db),
+        provisioning=ProvisioningService(db, caches),
     )

@@ -608,7 +608,9 @@ def _clocked_server(tmp_path: Path, validator: SpecValidator, min_ttl: int) -> I
     )
     services = build(settings, clock=lambda: now_ms[0])
     # The hook Issue 3 needs: lifetimes below RingCentral's 600 s floor.
-    services.oauth = OAuthService(services.db, services.clock, min_access_token_ttl=min_ttl)
+    services.oauth = OAuthService(
+        services.db, services.clock, min_access_token_ttl=min_ttl, caches=services.caches
+    )
     config = uvicorn.Config(
         create_app(services), host="127.0.0.1", port=free_port(), log_level="warning"
     )

@@ -28,6 +28,7 @@ from ringlet.domain.errors import InvalidParameter, ResourceNotFound, UserPermis
 from ringlet.domain.model import Account, Caller, Extension, PhoneNumber
 from ringlet.domain.recipients import receives
 from ringlet.store import directory as store
+from ringlet.store.cache import Caches
 from ringlet.store.database import Database
 
 T = TypeVar("T")
@@ -168,9 +169,10 @@ def require_department_admin(caller: Caller) -> None:
 
 
 class DirectoryService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, caches: Caches | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.caches = caches or Caches(clock)
 
     # -- account -----------------------------------------------------------------------------
 
@@ -216,6 +218,7 @@ class DirectoryService:
             if (changes.first_name, changes.last_name, changes.email) != (None, None, None):
                 name, email = _new_contact(conn, current, changes)
                 store.set_extension_contact(conn, caller.account_id, extension_id, name, email)
+            self.caches.invalidate()  # R8/R9 must see the new status at once
             return _details(conn, caller, extension_id)
 
         return await self.db.write(work)
@@ -294,6 +297,7 @@ class DirectoryService:
                 store.change_department_members(
                     conn, change.department_id, change.added, change.removed
                 )
+            self.caches.invalidate()  # R10/R12 must see the new members at once
 
         await self.db.write(work)
 

@@ -13,6 +13,7 @@ from ringlet.clock import Clock
 from ringlet.domain.enums import (
     Availability,
     Direction,
+    ExtensionType,
     MessageStatus,
     MessageType,
     ReadStatus,
@@ -32,6 +33,7 @@ from ringlet.domain.sending import check_pager_sender, check_sms_sender
 from ringlet.domain.text import check_text
 from ringlet.domain.threads import check_reply_allowed, sms_conversation_id
 from ringlet.store import directory, messages
+from ringlet.store.cache import Caches
 from ringlet.store.database import Database
 
 # R4: peer to peer. More than one recipient is group messaging, which ringlet does not do;
@@ -100,14 +102,17 @@ class MessagingService:
         self,
         db: Database,
         clock: Clock,
+        caches: Caches | None = None,
         new_conversation_id: Callable[[], int] = _new_pager_conversation_id,
     ) -> None:
         self.db = db
         self.clock = clock
+        # Directory lookups of the send path, memoised (see store/cache.py for freshness).
+        self.caches = caches or Caches(clock)
         self.new_conversation_id = new_conversation_id
 
     def _sender(self, conn: Connection, account_id: int, extension_id: int) -> Extension:
-        sender = directory.extension(conn, account_id, extension_id)
+        sender = self.caches.extension(conn, account_id, extension_id)
         if sender is None:
             raise ResourceNotFound("extensionId", str(extension_id))
         return sender
@@ -141,14 +146,14 @@ class MessagingService:
 
         def work(conn: Connection) -> Message:
             sender = self._sender(conn, account_id, extension_id)
-            account = directory.account(conn, account_id)
+            account = self.caches.account(conn, account_id)
             assert account is not None
-            numbers = directory.numbers_held_by(conn, account_id, extension_id)
+            numbers = self.caches.numbers_held_by(conn, account_id, extension_id)
             check_sms_sender(sender, account, from_number, numbers)
             to_number = normalize_recipient(
-                raw_to, lambda n: n in directory.extension_numbers_in_account(conn, account_id)
+                raw_to, lambda n: n in self.caches.extension_numbers(conn, account_id)
             )
-            owner = directory.number_owner(conn, to_number)
+            owner = self.caches.number_owner(conn, to_number)
             recipient = owner.extension if owner else None
             route = route_sms(recipient)
             conversation_id = sms_conversation_id(from_number, to_number)
@@ -210,9 +215,7 @@ class MessagingService:
                 )
                 if thread is None:
                     raise ResourceNotFound("replyOn", str(cmd.reply_on))
-                current = directory.department_members_of(
-                    conn, account_id, thread.department_ids
-                )
+                current = self.caches.department_members(conn, account_id, thread.department_ids)
                 member_ids = {e.id for members in current.values() for e in members}
                 check_reply_allowed(sender.id, thread, member_ids)  # R12
                 implicit = list(
@@ -222,11 +225,11 @@ class MessagingService:
                         (thread.member_extension_ids | thread.department_ids) - {sender.id},
                     ).values()
                 )
-            departments = [e.id for e in [*targets, *implicit] if e.type.value == "Department"]
+            departments = [e.id for e in [*targets, *implicit] if e.type is ExtensionType.DEPARTMENT]
             plan = plan_pager(
                 sender,
                 targets,
-                directory.department_members_of(conn, account_id, departments),
+                self.caches.department_members(conn, account_id, departments),
                 implicit=implicit,
             )
             explicit_ids = {e.id for e in targets if e.id not in plan.department_ids}

@@ -37,6 +37,7 @@ from ringlet.domain.model import App, Caller, Extension
 from ringlet.domain.phone_numbers import normalize
 from ringlet.security import NO_SECRET, VerifiedSecrets, digest, hash_secret, new_token
 from ringlet.store import directory, sessions
+from ringlet.store.cache import MISSING, Caches
 from ringlet.store.database import Database
 from ringlet.store.directory import AppCredentials
 from ringlet.store.sessions import LoginTarget, SessionTokens
@@ -208,7 +209,12 @@ def _decoy_hash() -> str:
 
 class OAuthService:
     def __init__(
-        self, db: Database, clock: Clock, *, min_access_token_ttl: int = MIN_ACCESS_TTL
+        self,
+        db: Database,
+        clock: Clock,
+        *,
+        min_access_token_ttl: int = MIN_ACCESS_TTL,
+        caches: Caches | None = None,
     ) -> None:
         """`min_access_token_ttl` lowers the floor of `access_token_ttl` (600 s on RingCentral)
         so that tests can watch tokens expire; the server itself always uses the default."""
@@ -217,6 +223,7 @@ class OAuthService:
         self.db = db
         self.clock = clock
         self.min_access_token_ttl = min_access_token_ttl
+        self.caches = caches or Caches(clock)
         self._verified = VerifiedSecrets()
         self._next_sweep_ms = 0
 
@@ -341,6 +348,7 @@ class OAuthService:
             return owner.id, endpoint_id
 
         owner_id, endpoint_id = await self.db.write(write)
+        self.caches.invalidate()  # the old access token must stop working at once
         return IssuedToken(
             access_token=access,
             refresh_token=refresh,
@@ -426,26 +434,40 @@ class OAuthService:
         await self.db.write(
             lambda conn: sessions.delete_session_by_token(conn, token_digest, app.id)
         )
+        self.caches.invalidate()  # its access token must stop working at once
 
     # -- every other operation ----------------------------------------------------------------
 
     async def authenticate(self, access_token: str) -> Caller:
         """The caller an access token stands for. Unknown, revoked or superseded (refreshed)
         tokens, and tokens of an extension since Disabled or Frozen, are not found (OAU-213);
-        a token past its lifetime has expired (OAU-128). One indexed query, on a reader."""
-        access_digest = digest(access_token)
-        grant = await self.db.read(lambda conn: sessions.access_grant(conn, access_digest))
-        if grant is None or not grant.extension_active:
+        a token past its lifetime has expired (OAU-128).
+
+        This runs before every operation, so answers are memoised (store/cache.py): a refresh,
+        a revoke or a directory change in this process drops them at once; another process
+        sharing the database sees such a change within the memo's lifetime (1 s)."""
+        key = ("caller", digest(access_token))
+        found = self.caches.peek(key)
+        if found is MISSING:
+            generation = self.caches.generation
+            grant = await self.db.read(lambda conn: sessions.access_grant(conn, key[1]))
+            found = None
+            if grant is not None and grant.extension_active:
+                caller = Caller(
+                    account_id=grant.account_id,
+                    extension_id=grant.extension_id,
+                    app_id=grant.app_id,
+                    app_permissions=grant.app_permissions,
+                    is_admin=grant.admin,
+                )
+                found = (caller, grant.access_expires_ms)
+            self.caches.put(key, found, generation)
+        if found is None:
             raise TokenNotFound()
-        if self.clock() >= grant.access_expires_ms:
+        caller, expires_ms = found
+        if self.clock() >= expires_ms:
             raise TokenExpired()
-        return Caller(
-            account_id=grant.account_id,
-            extension_id=grant.extension_id,
-            app_id=grant.app_id,
-            app_permissions=grant.app_permissions,
-            is_admin=grant.admin,
-        )
+        return caller  # type: ignore[no-any-return]
 
 
 def _endpoint_id(raw: str | None) -> str | None:

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
@@ -25,6 +25,7 @@ from ringlet.demo.intro import DemoIntro, DemoStatus
 from ringlet.domain.errors import InvalidInput
 from ringlet.fixtures import Fixture, from_document, parse_json, parse_yaml, read_path
 from ringlet.store import provisioning as store
+from ringlet.store.cache import Caches
 from ringlet.store.database import Database
 from ringlet.store.provisioning import Applied, Kind, Outcome
 
@@ -100,8 +101,15 @@ class _PreparedSecrets:
 
 
 class ProvisioningService:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, caches: Caches | None = None) -> None:
         self.db = db
+        self.caches = caches or Caches(lambda: 0)
+
+    def _apply(self, conn: Connection, fixture: Fixture, secrets: _PreparedSecrets) -> Any:
+        """Write a fixture; memoised directory lookups are stale from here on."""
+        applied = store.apply(conn, fixture, secrets)
+        self.caches.invalidate()
+        return applied
 
     # -- synchronous: CLI and start-up, before the server's writer thread runs ------------
 
@@ -137,7 +145,7 @@ class ProvisioningService:
             again = status(conn)
             if again is not None:
                 return again
-            store.apply(conn, fixture, secrets)
+            self._apply(conn, fixture, secrets)
             return DemoStatus.PROVISIONED
 
         return DemoIntro(fixture, self._write_now(provision))
@@ -149,7 +157,7 @@ class ProvisioningService:
 
     def _load_now(self, fixture: Fixture) -> LoadReport:
         secrets = self._prepare_now(fixture)
-        applied = self._write_now(lambda conn: store.apply(conn, fixture, secrets))
+        applied = self._write_now(lambda conn: self._apply(conn, fixture, secrets))
         return LoadReport.of(fixture, applied)
 
     def _write_now(self, work: Callable[[Connection], T]) -> T:
@@ -174,7 +182,7 @@ class ProvisioningService:
         secrets = _PreparedSecrets()
         await asyncio.to_thread(secrets.prepare, needs)
         try:
-            applied = await self.db.write(lambda conn: store.apply(conn, fixture, secrets))
+            applied = await self.db.write(lambda conn: self._apply(conn, fixture, secrets))
         except IntegrityError as exc:
             raise _conflict(exc) from None
         return LoadReport.of(fixture, applied)
