@@ -157,33 +157,41 @@ class Database:
         outcomes: list[tuple[bool, Any]] = []
         try:
             with self.writer_engine.connect() as conn, conn.begin():
-                single = len(batch) == 1
-                for job in batch:
-                    if single:
-                        # One job: its failure rolls back the whole transaction anyway.
-                        try:
-                            outcomes.append((True, job.work(conn)))
-                        except BaseException as exc:
-                            outcomes.append((False, exc))
-                            raise
-                        continue
-                    savepoint = conn.begin_nested()
+                if len(batch) == 1:
+                    # One job: its failure rolls the whole transaction back anyway.
                     try:
-                        result = job.work(conn)
+                        outcomes.append((True, batch[0].work(conn)))
                     except Exception as exc:
-                        savepoint.rollback()
                         outcomes.append((False, exc))
-                    else:
-                        savepoint.commit()
-                        outcomes.append((True, result))
+                        raise _JobFailed from exc
+                else:
+                    for job in batch:
+                        outcomes.append(_run_in_savepoint(conn, job))
+        except _JobFailed:
+            pass  # the job's own error, recorded above; nothing was committed
         except Exception as exc:
-            if len(outcomes) == len(batch) and not outcomes[-1][0] and len(batch) == 1:
-                pass  # the job's own error, already recorded
-            else:
-                log.exception("commit of a batch of %d writes failed", len(batch))
-                outcomes = [(False, exc)] * len(batch)
+            log.exception("commit of a batch of %d writes failed", len(batch))
+            outcomes = [(False, exc)] * len(batch)
         for job, (ok, value) in zip(batch, outcomes, strict=True):
             job.loop.call_soon_threadsafe(_settle, job.future, ok, value)
+
+
+class _JobFailed(Exception):
+    """A lone job failed: roll its transaction back, report its own error."""
+
+
+def _run_in_savepoint(conn: Connection, job: _Job) -> tuple[bool, Any]:
+    """Run one job of a batch so that its failure undoes its own writes only. Plain SQL
+    savepoints: SQLAlchemy's nested-transaction objects cost more than the inserts."""
+    conn.exec_driver_sql("SAVEPOINT job")
+    try:
+        result = job.work(conn)
+    except Exception as exc:
+        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT job")
+        conn.exec_driver_sql("RELEASE SAVEPOINT job")
+        return False, exc
+    conn.exec_driver_sql("RELEASE SAVEPOINT job")
+    return True, result
 
 
 def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
