@@ -39,7 +39,9 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         db=db,
         clock=clock,
         caches=caches,
-        oauth=OAuthService(db, clock, caches=caches),
+        oauth=OAuthService(
+            db, clock, min_access_token_ttl=settings.min_access_token_ttl, caches=caches
+        ),
         directory=DirectoryService(db, clock, caches),
         messaging=MessagingService(db, clock, caches),
         message_store=MessageStoreService(db, clock),

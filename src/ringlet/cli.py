@@ -40,6 +40,20 @@ def main() -> None:
               help="Secret that enables runtime provisioning at POST /_ringlet/fixtures "
                    "(header X-Ringlet-Admin-Token). Unset: that endpoint is off "
                    "(env RINGLET_ADMIN_TOKEN).")
+@click.option("--rate-limit/--no-rate-limit", envvar="RINGLET_RATE_LIMIT", default=False,
+              show_default=True,
+              help="Enforce RingCentral's per-user rate limits (429 CMN-301). Off: the "
+                   "X-Rate-Limit-* headers are still sent (env RINGLET_RATE_LIMIT=1).")
+@click.option("--rate-limits", envvar="RINGLET_RATE_LIMITS", default=None,
+              help="Requests a minute per throttling group, e.g. "
+                   "'Light=50,Medium=40,Heavy=10,Auth=5' (the default; env RINGLET_RATE_LIMITS).")
+@click.option("--cors-origins", envvar="RINGLET_CORS_ORIGINS", default="*", show_default=True,
+              help="Origins browsers may call the API from: '*' or a comma-separated list "
+                   "(env RINGLET_CORS_ORIGINS).")
+@click.option("--min-access-token-ttl", envvar="RINGLET_MIN_ACCESS_TOKEN_TTL", default=600,
+              show_default=True, type=click.IntRange(1, 3600),
+              help="Lowest access_token_ttl a client may ask for. RingCentral's is 600 s; lower "
+                   "it only to test token expiry (env RINGLET_MIN_ACCESS_TOKEN_TTL).")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]),
               help="Server log verbosity.")
@@ -50,6 +64,10 @@ def serve(
     fixtures: tuple[Path, ...],
     demo: bool,
     admin_token: str | None,
+    rate_limit: bool,
+    rate_limits: str | None,
+    cors_origins: str,
+    min_access_token_ttl: int,
     log_level: str,
 ) -> None:
     """Start the server."""
@@ -66,6 +84,10 @@ def serve(
         fixtures=fixtures,
         demo=demo,
         admin_token=admin_token or None,
+        rate_limit=rate_limit,
+        rate_limits=rate_limits or None,
+        cors_origins=cors_origins,
+        min_access_token_ttl=min_access_token_ttl,
     )
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     services = build(settings)

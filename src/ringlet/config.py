@@ -21,3 +21,12 @@ class Settings:
     # Enables /_ringlet/fixtures (runtime provisioning) for whoever presents it. Unset: off.
     admin_token: str | None = None
     max_body_bytes: int = 1 << 20
+    # Lowest access-token lifetime a client may ask for (RingCentral: 600 s). Lower it only in
+    # tests that watch tokens expire.
+    min_access_token_ttl: int = 600
+    # RingCentral's per-user rate limits (x-throttling-group): off for local development.
+    rate_limit: bool = False
+    # Overrides, e.g. "Light=50,Medium=40,Heavy=10,Auth=5" (requests a minute per user and app).
+    rate_limits: str | None = None
+    # Origins browsers may call from (CORS): "*" or a comma-separated list.
+    cors_origins: str = "*"
