@@ -3,7 +3,8 @@
 - `backend`: "sqlite" / "postgresql", session-scoped; every test that uses a server runs once per
   backend. Choose with `--backends sqlite` or `RINGLET_TEST_BACKENDS=sqlite` (default: both).
 - `server`: the RingletServer of the backend, started once per session.
-- `account` / `new_account()`: a fresh copy of reference/fixture.yaml provisioned on `server`.
+- `account` / `new_account()`: a fresh copy of reference/fixture.yaml provisioned on `server`;
+  `new_account(edit=lambda doc: ...)` changes the copy (in place) before it is provisioned.
 - `api`: an anonymous ApiClient; `client_for(account, "102")`: one logged in as extension 102.
 - `server_factory(extra_args=..., env=...)`: a server of its own on a new database, for tests that
   need special flags or that stop, kill and restart it.
@@ -22,7 +23,7 @@ import psycopg
 import pytest
 
 from tests.support.client import ApiClient, Grant
-from tests.support.fixtures import MIN_SEED, ProvisionedAccount, build_account
+from tests.support.fixtures import MIN_SEED, FixtureEdit, ProvisionedAccount, build_account
 from tests.support.openapi import SpecValidator
 from tests.support.server import PG_ADMIN_URL_ENV, RingletServer, fresh_database, pg_admin_url
 
@@ -117,21 +118,32 @@ def _next_seed(srv: RingletServer) -> int:
     return next(counter)
 
 
-def provision_account(srv: RingletServer) -> ProvisionedAccount:
-    """Provision a fresh fixture copy on `srv` and describe it."""
-    acct = build_account(_next_seed(srv))
+def provision_account(srv: RingletServer, edit: FixtureEdit | None = None) -> ProvisionedAccount:
+    """Provision a fresh fixture copy on `srv` (changed by `edit(doc)` first) and describe it."""
+    acct = build_account(_next_seed(srv), edit=edit)
     srv.provision(acct.document)
     return acct
 
 
-@pytest.fixture
-def new_account(server: RingletServer) -> Callable[[], ProvisionedAccount]:
-    """Factory: each call provisions one more account on `server` (cross-account tests)."""
-    return lambda: provision_account(server)
+NewAccount = Callable[..., ProvisionedAccount]
 
 
 @pytest.fixture
-def account(new_account: Callable[[], ProvisionedAccount]) -> ProvisionedAccount:
+def new_account(server: RingletServer) -> NewAccount:
+    """Factory: each call provisions one more account on `server` (cross-account tests).
+
+    `new_account(edit=lambda doc: ...)` changes the fixture document in place before it is
+    provisioned; the returned ProvisionedAccount describes the edited document.
+    """
+
+    def make(*, edit: FixtureEdit | None = None) -> ProvisionedAccount:
+        return provision_account(server, edit=edit)
+
+    return make
+
+
+@pytest.fixture
+def account(new_account: NewAccount) -> ProvisionedAccount:
     return new_account()
 
 

@@ -14,8 +14,11 @@ EXT = "/restapi/v1.0/account/~/extension/~"
 def send_sms(client: ApiClient, from_number: str, to_number: str, text: str) -> httpx.Response:
     return client.post(
         f"{EXT}/sms",
-        json={"from": {"phoneNumber": from_number}, "to": [{"phoneNumber": to_number}],
-              "text": text},
+        json={
+            "from": {"phoneNumber": from_number},
+            "to": [{"phoneNumber": to_number}],
+            "text": text,
+        },
     )
 
 

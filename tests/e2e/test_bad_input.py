@@ -10,8 +10,11 @@ pytestmark = pytest.mark.usefixtures("server")
 
 
 def _sms_body(account) -> dict:
-    return {"from": {"phoneNumber": account.ext("102").number},
-            "to": [{"phoneNumber": account.handset()}], "text": "hi"}
+    return {
+        "from": {"phoneNumber": account.ext("102").number},
+        "to": [{"phoneNumber": account.handset()}],
+        "text": "hi",
+    }
 
 
 @pytest.mark.parametrize(
@@ -28,8 +31,18 @@ def _sms_body(account) -> dict:
         (lambda b: b.update({"from": {}}), "from.phoneNumber"),
         (lambda b: b.update(text=""), "text"),
     ],
-    ids=["no-text", "no-to", "no-from", "text-int", "to-string", "to-number-int",
-         "to-garbage", "from-garbage", "from-empty", "empty-text"],
+    ids=[
+        "no-text",
+        "no-to",
+        "no-from",
+        "text-int",
+        "to-string",
+        "to-number-int",
+        "to-garbage",
+        "from-garbage",
+        "from-empty",
+        "empty-text",
+    ],
 )
 def test_malformed_sms_fields_name_the_parameter(account, client_for, mutate, parameter) -> None:
     bob = client_for(account, "102")
@@ -44,8 +57,9 @@ def test_malformed_sms_fields_name_the_parameter(account, client_for, mutate, pa
 
 def test_unparsable_json(account, client_for) -> None:
     bob = client_for(account, "102")
-    response = bob.post(f"{EXT}/sms", content=b"{not json",
-                        headers={"Content-Type": "application/json"})
+    response = bob.post(
+        f"{EXT}/sms", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 400
     assert error_code(response) == "CMN-103"
     assert records(bob) == []
@@ -53,8 +67,11 @@ def test_unparsable_json(account, client_for) -> None:
 
 def test_wrong_content_type(account, client_for) -> None:
     bob = client_for(account, "102")
-    response = bob.post(f"{EXT}/company-pager", content=b"text=hi",
-                        headers={"Content-Type": "application/x-www-form-urlencoded"})
+    response = bob.post(
+        f"{EXT}/company-pager",
+        content=b"text=hi",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert response.status_code == 415
     assert error_code(response) == "CMN-104"
 
@@ -62,8 +79,9 @@ def test_wrong_content_type(account, client_for) -> None:
 def test_body_over_the_bound(account, client_for) -> None:
     bob = client_for(account, "102")
     body = b'{"text": "' + b"x" * (2 << 20) + b'"}'
-    response = bob.post(f"{EXT}/company-pager", content=body,
-                        headers={"Content-Type": "application/json"})
+    response = bob.post(
+        f"{EXT}/company-pager", content=body, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert records(bob) == []
 

@@ -83,8 +83,14 @@ def test_read_account_info(account, client_for) -> None:
 
 @pytest.mark.parametrize(
     "path",
-    ["", "/extension", "/phone-number", "/extension/{ext}", "/extension/{ext}/phone-number",
-     "/department/{dept}/members"],
+    [
+        "",
+        "/extension",
+        "/phone-number",
+        "/extension/{ext}",
+        "/extension/{ext}/phone-number",
+        "/department/{dept}/members",
+    ],
 )
 def test_r14_another_account_is_not_found(account, new_account, client_for, path: str) -> None:
     other = new_account()
@@ -170,8 +176,12 @@ def test_list_extensions_paging_and_navigation(account, client_for) -> None:
     users = [e for e in account.extensions.values() if e.type == "User"]
     pages = -(-len(users) // 3)
     assert first["paging"] == {
-        "page": 1, "perPage": 3, "pageStart": 0, "pageEnd": 2,
-        "totalPages": pages, "totalElements": len(users),
+        "page": 1,
+        "perPage": 3,
+        "pageStart": 0,
+        "pageEnd": 2,
+        "totalPages": pages,
+        "totalElements": len(users),
     }
     navigation = first["navigation"]
     assert set(navigation) == {"firstPage", "nextPage", "lastPage"}
@@ -222,8 +232,7 @@ def test_read_own_extension(account, client_for) -> None:
     assert record["account"]["id"] == str(account.id)
     department = account.ext("201")
     assert record["departments"] == [
-        {"id": str(department.id), "uri": record["departments"][0]["uri"],
-         "extensionNumber": "201"}
+        {"id": str(department.id), "uri": record["departments"][0]["uri"], "extensionNumber": "201"}
     ]
     features = {f["featureName"]: f["enabled"] for f in record["serviceFeatures"]}
     assert features == {"SMS": True, "SMSReceiving": True, "Pager": True, "PagerReceiving": True}
@@ -234,8 +243,7 @@ def test_r2_r7_department_service_features(account, client_for) -> None:
     """A Department sends SMS (R7) but not Pager, and receives Pager but not SMS (R2)."""
     record = _ok(client_for(account, "201").get(f"{EXTENSIONS}/~"))
     features = {f["featureName"]: f["enabled"] for f in record["serviceFeatures"]}
-    assert features == {"SMS": True, "SMSReceiving": False, "Pager": False,
-                        "PagerReceiving": True}
+    assert features == {"SMS": True, "SMSReceiving": False, "Pager": False, "PagerReceiving": True}
 
 
 def test_read_another_extension_of_the_account(account, client_for) -> None:
@@ -332,8 +340,14 @@ def test_update_email_must_be_free(account, client_for) -> None:
         ({"contact": {"email": "not-an-email"}}, "contact.email"),
         ({"contact": {"firstName": 7}}, "contact.firstName"),
     ],
-    ids=["unknown-status", "unassigned", "status-int", "contact-string", "bad-email",
-         "firstName-int"],
+    ids=[
+        "unknown-status",
+        "unassigned",
+        "status-int",
+        "contact-string",
+        "bad-email",
+        "firstName-int",
+    ],
 )
 def test_update_extension_bad_body(account, client_for, body, parameter) -> None:
     olivia = client_for(account, "101")
@@ -409,8 +423,10 @@ def test_r14_admin_reads_another_extensions_numbers(account, client_for) -> None
     olivia = client_for(account, "101")
     body = _numbers_of(olivia, account.ext("102").id)
     assert set(_by_number(body["records"])) == {account.ext("102").number}
-    assert body["uri"].split("?")[0].endswith(
-        f"/account/{account.id}/extension/{account.ext('102').id}/phone-number"
+    assert (
+        body["uri"]
+        .split("?")[0]
+        .endswith(f"/account/{account.id}/extension/{account.ext('102').id}/phone-number")
     )
 
 
@@ -439,9 +455,7 @@ def test_extension_numbers_paging(account, client_for) -> None:
     assert first["paging"]["totalPages"] == 2
     assert set(first["navigation"]) == {"firstPage", "nextPage", "lastPage"}
     walked = _walk(olivia, f"{EXTENSIONS}/~/phone-number", {"perPage": 1})
-    assert {r["phoneNumber"] for r in walked} == {
-        account.main_number, account.operator_ext.number
-    }
+    assert {r["phoneNumber"] for r in walked} == {account.main_number, account.operator_ext.number}
 
 
 @pytest.mark.parametrize(
@@ -500,8 +514,11 @@ def test_list_account_numbers_filters_and_paging(account, client_for) -> None:
 
 @pytest.mark.parametrize(
     ("params", "parameter"),
-    [({"usageType": "Landline"}, "usageType"), ({"status": "Lost"}, "status"),
-     ({"perPage": "many"}, "perPage")],
+    [
+        ({"usageType": "Landline"}, "usageType"),
+        ({"status": "Lost"}, "status"),
+        ({"perPage": "many"}, "perPage"),
+    ],
 )
 def test_list_account_numbers_bad_query(account, client_for, params, parameter) -> None:
     _error(client_for(account, "101").get(NUMBERS, params=params), 400, "CMN-101", parameter)
@@ -581,37 +598,84 @@ def _bad_items(account, other) -> dict[str, tuple[dict[str, Any], int, str, str]
     """A broken second item, and the status, code and parameter it must be refused with."""
     dept = str(account.ext("201").id)
     return {
-        "unknown-member": ({"departmentId": dept, "addedExtensionIds": ["1"]},
-                           404, "CMN-102", "items.addedExtensionIds"),
+        "unknown-member": (
+            {"departmentId": dept, "addedExtensionIds": ["1"]},
+            404,
+            "CMN-102",
+            "items.addedExtensionIds",
+        ),
         "other-account-member": (
             {"departmentId": dept, "addedExtensionIds": [str(other.ext("102").id)]},
-            404, "CMN-102", "items.addedExtensionIds"),
-        "unknown-removed": ({"departmentId": dept, "removedExtensionIds": ["1"]},
-                            404, "CMN-102", "items.removedExtensionIds"),
-        "not-a-department": ({"departmentId": str(account.ext("103").id)},
-                             404, "CMN-102", "items.departmentId"),
-        "other-account-department": ({"departmentId": str(other.ext("201").id)},
-                                     404, "CMN-102", "items.departmentId"),
+            404,
+            "CMN-102",
+            "items.addedExtensionIds",
+        ),
+        "unknown-removed": (
+            {"departmentId": dept, "removedExtensionIds": ["1"]},
+            404,
+            "CMN-102",
+            "items.removedExtensionIds",
+        ),
+        "not-a-department": (
+            {"departmentId": str(account.ext("103").id)},
+            404,
+            "CMN-102",
+            "items.departmentId",
+        ),
+        "other-account-department": (
+            {"departmentId": str(other.ext("201").id)},
+            404,
+            "CMN-102",
+            "items.departmentId",
+        ),
         "malformed-department": ({"departmentId": "queue"}, 400, "CMN-101", "items.departmentId"),
         "missing-department": ({"addedExtensionIds": []}, 400, "CMN-101", "items.departmentId"),
-        "malformed-member": ({"departmentId": dept, "addedExtensionIds": ["x"]},
-                             400, "CMN-101", "items.addedExtensionIds"),
-        "member-not-a-list": ({"departmentId": dept, "addedExtensionIds": "102"},
-                              400, "CMN-101", "items.addedExtensionIds"),
-        "department-as-member": ({"departmentId": dept, "addedExtensionIds": [dept]},
-                                 400, "CMN-101", "items.addedExtensionIds"),
+        "malformed-member": (
+            {"departmentId": dept, "addedExtensionIds": ["x"]},
+            400,
+            "CMN-101",
+            "items.addedExtensionIds",
+        ),
+        "member-not-a-list": (
+            {"departmentId": dept, "addedExtensionIds": "102"},
+            400,
+            "CMN-101",
+            "items.addedExtensionIds",
+        ),
+        "department-as-member": (
+            {"departmentId": dept, "addedExtensionIds": [dept]},
+            400,
+            "CMN-101",
+            "items.addedExtensionIds",
+        ),
         "added-and-removed": (
-            {"departmentId": dept, "addedExtensionIds": [str(account.ext("105").id)],
-             "removedExtensionIds": [str(account.ext("105").id)]},
-            400, "CMN-101", "items.removedExtensionIds"),
+            {
+                "departmentId": dept,
+                "addedExtensionIds": [str(account.ext("105").id)],
+                "removedExtensionIds": [str(account.ext("105").id)],
+            },
+            400,
+            "CMN-101",
+            "items.removedExtensionIds",
+        ),
     }
 
 
 @pytest.mark.parametrize(
     "case",
-    ["unknown-member", "other-account-member", "unknown-removed", "not-a-department",
-     "other-account-department", "malformed-department", "missing-department",
-     "malformed-member", "member-not-a-list", "department-as-member", "added-and-removed"],
+    [
+        "unknown-member",
+        "other-account-member",
+        "unknown-removed",
+        "not-a-department",
+        "other-account-department",
+        "malformed-department",
+        "missing-department",
+        "malformed-member",
+        "member-not-a-list",
+        "department-as-member",
+        "added-and-removed",
+    ],
 )
 def test_bulk_assign_is_all_or_nothing(account, new_account, client_for, case: str) -> None:
     olivia = client_for(account, "101")
@@ -629,8 +693,10 @@ def test_bulk_assign_needs_an_admin(account, client_for) -> None:
     bob = client_for(account, "102")
     response = _assign(
         bob,
-        {"departmentId": str(account.ext("201").id),
-         "removedExtensionIds": [str(account.ext("103").id)]},
+        {
+            "departmentId": str(account.ext("201").id),
+            "removedExtensionIds": [str(account.ext("103").id)],
+        },
     )
     body = _error(response, 403, "CMN-408")
     assert body["errors"][0]["permissionName"] == "UserGroups"

@@ -136,8 +136,14 @@ def test_r12_member_removed_from_department_loses_the_thread(account, client_for
 
     removed = olivia.post(
         "/restapi/v1.0/account/~/department/bulk-assign",
-        json={"items": [{"departmentId": str(account.ext("201").id),
-                         "removedExtensionIds": [str(account.ext("103").id)]}]},
+        json={
+            "items": [
+                {
+                    "departmentId": str(account.ext("201").id),
+                    "removedExtensionIds": [str(account.ext("103").id)],
+                }
+            ]
+        },
     )
     assert removed.status_code in (200, 204), removed.text
 
@@ -160,8 +166,10 @@ def test_pager_recipient_errors(account, client_for) -> None:
     assert error_code(unknown) == "MSG-316"
     mismatch = olivia.post(
         f"{EXT}/company-pager",
-        json={"text": "x", "to": [{"extensionNumber": "102",
-                                   "extensionId": str(account.ext("103").id)}]},
+        json={
+            "text": "x",
+            "to": [{"extensionNumber": "102", "extensionId": str(account.ext("103").id)}],
+        },
     )
     assert mismatch.status_code == 400
     assert error_code(mismatch) == "MSG-335"

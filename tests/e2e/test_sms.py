@@ -200,8 +200,11 @@ def test_r14_nobody_sends_as_another_extension(account, client_for) -> None:
     olivia = client_for(account, "101")  # an admin, still not allowed to send as Bob
     response = olivia.post(
         f"/restapi/v1.0/account/~/extension/{account.ext('102').id}/sms",
-        json={"from": {"phoneNumber": account.ext("102").number},
-              "to": [{"phoneNumber": account.handset()}], "text": "as bob"},
+        json={
+            "from": {"phoneNumber": account.ext("102").number},
+            "to": [{"phoneNumber": account.handset()}],
+            "text": "as bob",
+        },
     )
     assert response.status_code == 403
     assert error_code(response) == "CMN-404"
@@ -212,8 +215,11 @@ def test_r14_another_account_is_not_found(account, new_account, client_for) -> N
     olivia = client_for(account, "101")
     response = olivia.post(
         f"/restapi/v1.0/account/{other.id}/extension/{other.ext('101').id}/sms",
-        json={"from": {"phoneNumber": other.ext("101").number},
-              "to": [{"phoneNumber": account.handset()}], "text": "cross"},
+        json={
+            "from": {"phoneNumber": other.ext("101").number},
+            "to": [{"phoneNumber": account.handset()}],
+            "text": "cross",
+        },
     )
     assert response.status_code == 404
     assert error_code(response) == "CMN-102"

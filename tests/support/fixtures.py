@@ -24,7 +24,7 @@ Extension numbers, names, passwords and the client secret are per account and st
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -44,6 +44,9 @@ _SEEDS_PER_AREA: Final = 700
 MIN_SEED: Final = 1
 MAX_SEED: Final = len(AREA_CODES) * _SEEDS_PER_AREA - 1
 _HANDSET_PREFIX: Final = "9"  # last4 = 9xxx is reserved for handsets
+
+# Changes a fixture document in place (`build_account(seed, edit=...)`); what it returns is ignored.
+FixtureEdit = Callable[[dict[str, Any]], object]
 
 
 @cache
@@ -254,9 +257,16 @@ class ProvisionedAccount:
         return remap_number(self.seed, original)
 
 
-def build_account(seed: int) -> ProvisionedAccount:
-    """`make_fixture(seed)` wrapped for tests (see ProvisionedAccount)."""
+def build_account(seed: int, edit: FixtureEdit | None = None) -> ProvisionedAccount:
+    """`make_fixture(seed)` wrapped for tests (see ProvisionedAccount).
+
+    `edit(doc)`, if given, changes the remapped document in place first (add an extension, drop
+    an app permission...); the ProvisionedAccount then describes the edited document. Whatever
+    the edit adds is not remapped: values that must be unique server-wide are its business.
+    """
     doc = make_fixture(seed)
+    if edit is not None:
+        edit(doc)
     account = doc["accounts"][0]
     apps = doc.get("apps") or [{}]
     extensions = {e.extension_number: e for e in map(_extension, account.get("extensions", []))}

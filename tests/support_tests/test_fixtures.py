@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -118,3 +119,69 @@ def test_handsets_are_not_provisioned() -> None:
 def test_seed_range(seed: int) -> None:
     with pytest.raises(ValueError, match="seed"):
         make_fixture(seed)
+
+
+# -- edits: build_account(seed, edit=...) and conftest's new_account(edit=...) -----------------
+
+
+def _add_extension(doc: dict[str, Any]) -> None:
+    account = doc["accounts"][0]
+    account["extensions"].append(
+        {"id": account["id"] + 900, "extensionNumber": "190", "name": "Extra", "type": "User"}
+    )
+    account["name"] = "Edited Inc."
+    doc["apps"][0]["permissions"] = ["ReadAccounts"]
+
+
+def test_edit_changes_the_document_and_the_description() -> None:
+    acct = build_account(12, edit=_add_extension)
+    assert acct.document["apps"][0]["permissions"] == ["ReadAccounts"]
+    assert acct.name == "Edited Inc."
+    assert acct.ext("190").id == acct.id + 900
+    assert acct.ext("102") == build_account(12).ext("102")  # the rest is the usual copy
+    with pytest.raises(KeyError):
+        build_account(12).ext("190")  # no edit, no extension 190
+    assert "Edited Inc." not in repr(_reference_document())
+
+
+def test_edit_return_value_is_ignored() -> None:
+    # `lambda doc: doc[...].pop()` returns what it removed; only the in-place change counts.
+    acct = build_account(13, edit=lambda doc: doc["accounts"][0]["extensions"].pop())
+    assert acct.document["accounts"][0]["id"] == acct.id
+    assert len(acct.extensions) == len(build_account(13).extensions) - 1
+
+
+class _RecordingServer:
+    """Stands in for RingletServer in conftest's `new_account` (no process, no database)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+        self.provisioned: list[Mapping[str, Any]] = []
+
+    def provision(self, document: Mapping[str, Any]) -> None:
+        self.provisioned.append(document)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> _RecordingServer:  # overrides conftest's real server here
+    return _RecordingServer(f"sqlite:///{tmp_path}/never-opened.db")
+
+
+def test_new_account_factory(
+    new_account: Callable[..., ProvisionedAccount], server: _RecordingServer
+) -> None:
+    plain = new_account()
+    edited = new_account(edit=_add_extension)
+    assert [doc["accounts"][0]["id"] for doc in server.provisioned] == [plain.id, edited.id]
+    assert plain.seed != edited.seed
+    assert server.provisioned[1] is edited.document
+    assert edited.ext("190").extension_number == "190"
+    assert "190" not in plain.extensions
+    assert server.provisioned[1]["apps"][0]["permissions"] == ["ReadAccounts"]
+
+
+def test_account_fixture_is_an_unedited_copy(
+    account: ProvisionedAccount, server: _RecordingServer
+) -> None:
+    assert server.provisioned == [account.document]
+    assert account.document == make_fixture(account.seed)

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.support.openapi import SpecValidator, json_path
+from tests.support import openapi
+from tests.support.openapi import SpecValidator, json_path, load_spec
+from tests.support.schemas import MULTIPART_JSON
 
 LIST = "/restapi/v1.0/account/~/extension/~/message-store"
 MSG_URI = "https://platform.ringcentral.com/restapi/v1.0/account/1/extension/2/message-store/3"
@@ -357,9 +359,13 @@ def test_oauth_error_envelope(v: SpecValidator) -> None:
 # -- multipart 207 -------------------------------------------------------------------------------
 
 
-def multipart(parts: list[dict[str, Any]], boundary: str = "Boundary_1_2_3") -> tuple[str, bytes]:
+def multipart(parts: list[Any], boundary: str = "Boundary_1_2_3") -> tuple[str, bytes]:
+    """A multipart/mixed body; a None part is empty and has no headers (as ringlet sends a 204)."""
     chunks = []
     for part in parts:
+        if part is None:
+            chunks.append(f"--{boundary}\r\n\r\n\r\n")
+            continue
         chunks.append(
             f"--{boundary}\r\nContent-Type: application/json\r\n\r\n{json.dumps(part)}\r\n"
         )
@@ -398,9 +404,154 @@ def test_multipart_head_is_validated(v: SpecValidator) -> None:
         v.validate("GET", LIST + "/3,4", 207, ctype, data)
 
 
-def test_vnd_multipart_json_207(v: SpecValidator) -> None:
-    doc = [{"resourceId": "3", "status": 200, "body": {"id": "3", "uri": MSG_URI}}]
-    v.validate("GET", LIST + "/3,4", 207, "application/vnd.ringcentral.multipart+json", body(doc))
+def test_multipart_needs_a_declared_207(v: SpecValidator) -> None:
+    ctype, data = multipart([statuses(200), message()])
+    with pytest.raises(AssertionError, match="status 207 is not declared"):
+        v.validate("GET", LIST, 207, ctype, data)
+
+
+# -- 207 in the vnd.ringcentral.multipart+json form (schemas.MULTI_STATUS_RESPONSE) -------------
+
+VND = MULTIPART_JSON + "; charset=UTF-8"
+BULK = LIST + "/3,999"
+
+
+def item(status: int, doc: Any = None, resource_id: str = "3") -> dict[str, Any]:
+    out: dict[str, Any] = {"resourceId": resource_id, "status": status}
+    if doc is not None:
+        out["body"] = doc
+    return out
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH"])
+def test_vnd_207_accepted(v: SpecValidator, method: str) -> None:
+    # DGC:basics/batch-request-get-2.txt: full records and error bodies, item by item
+    doc = [item(200, message()), item(404, ERROR, "999"), item(200, message(id=4), "4")]
+    check(v, doc, method=method, path=BULK, status=207, content_type=VND)
+
+
+@pytest.mark.parametrize(
+    ("items", "problem"),
+    [
+        # the 2022 spec's MessageBody (string id) is not what the service sends
+        ([item(200, {"id": "3", "uri": MSG_URI})], r"item 0 \(status 200\).*\$\.id"),
+        ([item(200, message(direction="Sideways"))], r"item 0 .*\$\.direction"),
+        ([item(200, message(), "3"), item(200, message(extra=1))], r"item 1 .*\$\.extra"),
+        ([item(404, {"errorCode": "CMN-102"}, "999")], r"item 0 \(status 404\).*error envelope"),
+        ([item(404, message(), "999")], "error envelope"),
+        ([item(200)], "a 200 item must have a body"),
+        ([item(404, None, "999")], "a 404 item must have a body"),
+        ([item(204, message())], "a 204 item must have no body"),
+        ([{"status": 200, "body": message()}], "'resourceId' is a required property"),
+        ([{"resourceId": "3", "body": message()}], "'status' is a required property"),
+        ([{**item(200, message()), "href": MSG_URI}], r"\$\[0\]\.href"),
+        ([{"resourceId": 3, "status": 200, "body": message()}], r"\$\[0\]\.resourceId"),
+        ([item(99, message())], r"\$\[0\]\.status"),
+        ([], "should be non-empty"),
+    ],
+)
+def test_vnd_207_rejected(v: SpecValidator, items: list[Any], problem: str) -> None:
+    with pytest.raises(AssertionError, match=f"(?s){problem}"):
+        check(v, items, path=BULK, status=207, content_type=VND)
+
+
+def test_vnd_207_must_be_an_array(v: SpecValidator) -> None:
+    with pytest.raises(AssertionError, match="is not of type 'array'"):
+        check(v, item(200, message()), path=BULK, status=207, content_type=VND)
+
+
+def test_207_json_must_say_the_vnd_media_type(v: SpecValidator) -> None:
+    # The 2022 spec declares application/json; the real service sends multipart/mixed instead.
+    with pytest.raises(AssertionError, match="got Content-Type 'application/json"):
+        check(v, [item(200, message())], path=BULK, status=207, content_type=JSON)
+
+
+# -- deleteMessage answering 207 (undeclared in 2022; RESPONSE_OVERRIDES) ---------------------
+
+
+def test_delete_207_accepted(v: SpecValidator) -> None:
+    doc = [item(204), item(404, ERROR, "999")]
+    check(v, doc, method="DELETE", path=BULK, status=207, content_type=VND)
+    ctype, data = multipart([statuses(204, 404), None, ERROR])
+    v.validate("DELETE", BULK, 207, ctype, data)
+
+
+@pytest.mark.parametrize(
+    ("items", "problem"),
+    [
+        ([item(200, message())], "deleteMessage has no 200 answer"),
+        ([item(204, {})], "a 204 item must have no body"),
+        ([item(204), item(404, {"detail": "gone"}, "999")], r"item 1 .*error envelope"),
+    ],
+)
+def test_delete_207_rejected(v: SpecValidator, items: list[Any], problem: str) -> None:
+    with pytest.raises(AssertionError, match=f"(?s){problem}"):
+        check(v, items, method="DELETE", path=BULK, status=207, content_type=VND)
+
+
+@pytest.mark.parametrize(
+    ("parts", "problem"),
+    [
+        ([statuses(204, 404), message(), ERROR], r"part 1 \(status 204\): .*must have no body"),
+        ([statuses(204, 404), None, None], r"part 2 \(status 404\): .*must have a body"),
+        ([statuses(200, 404), message(), ERROR], "deleteMessage has no 200 answer"),
+        ([statuses(204, 404), None, {"oops": 1}], r"part 2 .*error envelope"),
+    ],
+)
+def test_delete_207_multipart_rejected(v: SpecValidator, parts: list[Any], problem: str) -> None:
+    ctype, data = multipart(parts)
+    with pytest.raises(AssertionError, match=f"(?s){problem}"):
+        v.validate("DELETE", BULK, 207, ctype, data)
+
+
+def test_delete_207_in_another_media_type_rejected(v: SpecValidator) -> None:
+    with pytest.raises(AssertionError, match="a 207 answer is multipart/mixed or"):
+        v.validate("DELETE", BULK, 207, "text/plain", b"partly")
+
+
+# -- readMessageContent answering 206 / 416 (Range; RESPONSE_OVERRIDES) -----------------------
+
+CONTENT = LIST + "/3/content/1"
+
+
+def test_partial_content_accepted(v: SpecValidator) -> None:
+    v.validate("GET", CONTENT, 206, "text/plain; charset=UTF-8", b"234")
+    v.validate("GET", CONTENT, 206, "image/png", bytes(range(16)))
+
+
+def test_partial_content_is_never_json(v: SpecValidator) -> None:
+    with pytest.raises(AssertionError, match="declares no JSON body for 206"):
+        v.validate("GET", CONTENT, 206, JSON, body(message()))
+
+
+def test_partial_content_only_for_message_content(v: SpecValidator) -> None:
+    with pytest.raises(AssertionError, match="status 206 is not declared"):
+        v.validate("GET", LIST + "/3", 206, "text/plain", b"234")
+
+
+def test_range_not_satisfiable(v: SpecValidator) -> None:
+    error = {
+        "errorCode": "CMN-107",
+        "message": "Requested range is not satisfiable",
+        "errors": [{"errorCode": "CMN-107", "message": "Requested range is not satisfiable"}],
+    }
+    check(v, error, path=CONTENT, status=416)
+    with pytest.raises(AssertionError, match=r"(?s)readMessageContent .*416.*\$\.range"):
+        check(v, {**error, "range": "bytes */10"}, path=CONTENT, status=416)
+    with pytest.raises(AssertionError, match="'errors' is a required property"):
+        check(v, {"errorCode": "CMN-107", "message": "x"}, path=CONTENT, status=416)
+
+
+# -- the overrides themselves ----------------------------------------------------------------
+
+
+def test_overrides_name_existing_operations(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert SpecValidator(load_spec()).find_operation("DELETE", BULK) is not None
+    monkeypatch.setattr(
+        openapi, "RESPONSE_OVERRIDES", {"/restapi/v1.0/nowhere": {"get": {"207": {}}}}
+    )
+    with pytest.raises(ValueError, match=r"no operation GET /restapi/v1\.0/nowhere"):
+        SpecValidator(load_spec())
 
 
 def test_json_path_format() -> None:

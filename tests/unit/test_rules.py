@@ -49,8 +49,14 @@ NUMBERS = [
     PhoneNumber(100, 1, None, "+16509100000", UsageType.MAIN_COMPANY_NUMBER),
     PhoneNumber(101, 1, 1, "+16509100010", UsageType.DIRECT_NUMBER, SMS),
     PhoneNumber(102, 1, 2, "+16509100020", UsageType.DIRECT_NUMBER, SMS),
-    PhoneNumber(103, 1, 3, "+16509100030", UsageType.DIRECT_NUMBER,
-                frozenset({PhoneNumberFeature.CALLER_ID})),
+    PhoneNumber(
+        103,
+        1,
+        3,
+        "+16509100030",
+        UsageType.DIRECT_NUMBER,
+        frozenset({PhoneNumberFeature.CALLER_ID}),
+    ),
     PhoneNumber(120, 1, 20, "+16509100201", UsageType.DIRECT_NUMBER, SMS),
 ]
 
