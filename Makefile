@@ -16,8 +16,13 @@ $(VENV)/.installed: pyproject.toml
 demo: $(VENV)/.installed
 	$(BIN)/ringlet serve --demo
 
-# The whole test suite, end to end, on SQLite and PostgreSQL (127.0.0.1:5432, database test).
-test: $(VENV)/.installed
+tests/sdk/js/node_modules/.installed: tests/sdk/js/package-lock.json
+	npm ci --prefix tests/sdk/js --no-audit --no-fund
+	touch $@
+
+# The whole test suite, end to end, on SQLite and PostgreSQL (127.0.0.1:5432, database test),
+# with RingCentral's official Python and JavaScript SDKs as clients.
+test: $(VENV)/.installed tests/sdk/js/node_modules/.installed
 	$(BIN)/python -m pytest
 
 # Linter and type checker.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ringlet.api.rate_limit import RateLimiter
 from ringlet.clock import Clock, system_clock
 from ringlet.config import Settings
 from ringlet.services.directory import DirectoryService
@@ -22,6 +23,7 @@ class Services:
     db: Database
     clock: Clock
     caches: Caches
+    rate_limiter: RateLimiter
     oauth: OAuthService
     directory: DirectoryService
     messaging: MessagingService
@@ -30,7 +32,9 @@ class Services:
 
 
 def build(settings: Settings, clock: Clock = system_clock) -> Services:
-    """Open the database, bring its schema up to date, and assemble the services."""
+    """Open the database, bring its schema up to date, and assemble the services. A setting
+    that cannot be read fails first (InvalidRateLimits, a ValueError), before anything opens."""
+    rate_limiter = RateLimiter.from_settings(settings.rate_limit, settings.rate_limits, clock)
     db = Database(settings.database_url)
     migrate.upgrade(db.writer_engine)
     caches = Caches(clock)
@@ -39,11 +43,12 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         db=db,
         clock=clock,
         caches=caches,
+        rate_limiter=rate_limiter,
         oauth=OAuthService(
             db, clock, min_access_token_ttl=settings.min_access_token_ttl, caches=caches
         ),
         directory=DirectoryService(db, clock, caches),
         messaging=MessagingService(db, clock, caches),
-        message_store=MessageStoreService(db, clock),
+        message_store=MessageStoreService(db, clock, caches),
         provisioning=ProvisioningService(db, caches),
     )

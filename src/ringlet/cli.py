@@ -23,40 +23,87 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--host", envvar="RINGLET_HOST", default=DEFAULT_HOST, show_default=True,
-              help="Interface to listen on (env RINGLET_HOST).")
-@click.option("--port", envvar="RINGLET_PORT", default=DEFAULT_PORT, show_default=True,
-              type=click.IntRange(0, 65535), help="TCP port to listen on (env RINGLET_PORT).")
-@click.option("--database", envvar="RINGLET_DATABASE_URL", default=DEFAULT_DATABASE_URL,
-              show_default=True, help=_DATABASE_HELP + " (env RINGLET_DATABASE_URL)")
-@click.option("--fixture", "fixtures", multiple=True,
-              type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Provision from this fixture file before serving (repeatable; loading is "
-                   "idempotent).")
-@click.option("--demo", is_flag=True,
-              help="Provision the built-in demo account if the database is empty, and print "
-                   "how to log in.")
-@click.option("--admin-token", envvar="RINGLET_ADMIN_TOKEN", default=None,
-              help="Secret that enables runtime provisioning at POST /_ringlet/fixtures "
-                   "(header X-Ringlet-Admin-Token). Unset: that endpoint is off "
-                   "(env RINGLET_ADMIN_TOKEN).")
-@click.option("--rate-limit/--no-rate-limit", envvar="RINGLET_RATE_LIMIT", default=False,
-              show_default=True,
-              help="Enforce RingCentral's per-user rate limits (429 CMN-301). Off: the "
-                   "X-Rate-Limit-* headers are still sent (env RINGLET_RATE_LIMIT=1).")
-@click.option("--rate-limits", envvar="RINGLET_RATE_LIMITS", default=None,
-              help="Requests a minute per throttling group, e.g. "
-                   "'Light=50,Medium=40,Heavy=10,Auth=5' (the default; env RINGLET_RATE_LIMITS).")
-@click.option("--cors-origins", envvar="RINGLET_CORS_ORIGINS", default="*", show_default=True,
-              help="Origins browsers may call the API from: '*' or a comma-separated list "
-                   "(env RINGLET_CORS_ORIGINS).")
-@click.option("--min-access-token-ttl", envvar="RINGLET_MIN_ACCESS_TOKEN_TTL", default=600,
-              show_default=True, type=click.IntRange(1, 3600),
-              help="Lowest access_token_ttl a client may ask for. RingCentral's is 600 s; lower "
-                   "it only to test token expiry (env RINGLET_MIN_ACCESS_TOKEN_TTL).")
-@click.option("--log-level", default="info", show_default=True,
-              type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-              help="Server log verbosity.")
+@click.option(
+    "--host",
+    envvar="RINGLET_HOST",
+    default=DEFAULT_HOST,
+    show_default=True,
+    help="Interface to listen on (env RINGLET_HOST).",
+)
+@click.option(
+    "--port",
+    envvar="RINGLET_PORT",
+    default=DEFAULT_PORT,
+    show_default=True,
+    type=click.IntRange(0, 65535),
+    help="TCP port to listen on (env RINGLET_PORT).",
+)
+@click.option(
+    "--database",
+    envvar="RINGLET_DATABASE_URL",
+    default=DEFAULT_DATABASE_URL,
+    show_default=True,
+    help=_DATABASE_HELP + " (env RINGLET_DATABASE_URL)",
+)
+@click.option(
+    "--fixture",
+    "fixtures",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Provision from this fixture file before serving (repeatable; loading is idempotent).",
+)
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Provision the built-in demo account if the database is empty, and print how to log in.",
+)
+@click.option(
+    "--admin-token",
+    envvar="RINGLET_ADMIN_TOKEN",
+    default=None,
+    help="Secret that enables runtime provisioning at POST /_ringlet/fixtures "
+    "(header X-Ringlet-Admin-Token). Unset: that endpoint is off "
+    "(env RINGLET_ADMIN_TOKEN).",
+)
+@click.option(
+    "--rate-limit/--no-rate-limit",
+    envvar="RINGLET_RATE_LIMIT",
+    default=False,
+    show_default=True,
+    help="Enforce RingCentral's per-user rate limits (429 CMN-301). Off: the "
+    "X-Rate-Limit-* headers are still sent (env RINGLET_RATE_LIMIT=1).",
+)
+@click.option(
+    "--rate-limits",
+    envvar="RINGLET_RATE_LIMITS",
+    default=None,
+    help="Requests a minute per throttling group, e.g. "
+    "'Light=50,Medium=40,Heavy=10,Auth=5' (the default; env RINGLET_RATE_LIMITS).",
+)
+@click.option(
+    "--cors-origins",
+    envvar="RINGLET_CORS_ORIGINS",
+    default="*",
+    show_default=True,
+    help="Origins browsers may call the API from: '*' or a comma-separated list "
+    "(env RINGLET_CORS_ORIGINS).",
+)
+@click.option(
+    "--min-access-token-ttl",
+    envvar="RINGLET_MIN_ACCESS_TOKEN_TTL",
+    default=600,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="Lowest access_token_ttl a client may ask for. RingCentral's is 600 s; lower "
+    "it only to test token expiry (env RINGLET_MIN_ACCESS_TOKEN_TTL).",
+)
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    help="Server log verbosity.",
+)
 def serve(
     host: str,
     port: int,
@@ -74,6 +121,7 @@ def serve(
     import uvicorn
 
     from ringlet.api.app import create_app
+    from ringlet.api.rate_limit import InvalidRateLimits
     from ringlet.bootstrap import build
     from ringlet.domain.errors import RingletError
 
@@ -90,7 +138,10 @@ def serve(
         min_access_token_ttl=min_access_token_ttl,
     )
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    services = build(settings)
+    try:
+        services = build(settings)
+    except InvalidRateLimits as exc:
+        raise click.BadParameter(str(exc), param_hint="'--rate-limits'") from None
     try:
         for path in fixtures:
             report = services.provisioning.load_path(path)
@@ -114,8 +165,13 @@ def serve(
 
 @main.command()
 @click.argument("fixture", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--database", envvar="RINGLET_DATABASE_URL", default=DEFAULT_DATABASE_URL,
-              show_default=True, help=_DATABASE_HELP + " (env RINGLET_DATABASE_URL)")
+@click.option(
+    "--database",
+    envvar="RINGLET_DATABASE_URL",
+    default=DEFAULT_DATABASE_URL,
+    show_default=True,
+    help=_DATABASE_HELP + " (env RINGLET_DATABASE_URL)",
+)
 def load(fixture: Path, database: str) -> None:
     """Provision accounts, extensions, numbers and apps from a FIXTURE file (YAML or JSON).
     Loading the same file twice changes nothing; a bad file is refused whole."""

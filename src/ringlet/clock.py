@@ -3,11 +3,15 @@ ISO-8601 rendering of it."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import lru_cache
 
 Clock = Callable[[], int]
+
+_UNENCODED_OFFSET = re.compile(r"(?<=\d) (\d{2}(?::?\d{2})?)$")
 
 
 def system_clock() -> int:
@@ -16,8 +20,18 @@ def system_clock() -> int:
 
 def iso(ms: int) -> str:
     """`2016-03-10T18:07:52.534Z`, as RingCentral writes every timestamp."""
-    dt = datetime.fromtimestamp(ms / 1000, tz=UTC)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return _iso_seconds(ms // 1000) + _MILLIS_Z[ms % 1000]
+
+
+# Every record of a list carries two timestamps: formatting each second once (the records of a
+# page are mostly seconds apart or less) and looking the milliseconds up makes this ~10x cheaper
+# than datetime.strftime, with the same output.
+_MILLIS_Z = [f"{millis:03d}Z" for millis in range(1000)]
+
+
+@lru_cache(maxsize=4096)
+def _iso_seconds(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(seconds))
 
 
 def parse_iso(value: str) -> int:
@@ -28,9 +42,10 @@ def parse_iso(value: str) -> int:
         text = text + "-01-01"
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
-    # A `+` sent unencoded in a query string arrives as a space (the Python SDK does this).
-    if len(text) > 19 and text[-6] == " ":
-        text = text[:-6] + "+" + text[-5:]
+    # A `+` sent unencoded in a query string arrives as a space (the Python SDK does this), in
+    # every offset form fromisoformat takes: ` 05:30`, ` 0530`, ` 05`.
+    if len(text) > 16:
+        text = _UNENCODED_OFFSET.sub(r"+\1", text)
     dt = datetime.fromisoformat(text)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)

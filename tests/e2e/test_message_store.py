@@ -189,33 +189,67 @@ def test_list_filters(account, client_for) -> None:
     assert _query(body["uri"])["readStatus"] == ["Read"]
 
 
+def _follow(client: ApiClient, link: dict[str, str]) -> Any:
+    uri = link["uri"]
+    response = client.get(urlsplit(uri).path, params=_query(uri))
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def test_list_paging_and_navigation(account, client_for) -> None:
+    """The list is not counted (docs/behaviour.md): nextPage says more records follow, and the
+    totals and lastPage appear only on a page known to be the last one."""
     olivia = client_for(account, "101")
     sent = [_sms(olivia, account, f"m{i}")["id"] for i in range(5)]
     newest_first = sent[::-1]
     page1 = olivia.get(STORE, params={"perPage": 2}).json()
     assert [m["id"] for m in page1["records"]] == newest_first[:2]
-    assert page1["paging"] == {
-        "page": 1,
+    assert page1["paging"] == {"page": 1, "perPage": 2, "pageStart": 0, "pageEnd": 1}
+    assert set(page1["navigation"]) == {"firstPage", "nextPage"}
+    assert _query(page1["navigation"]["nextPage"]["uri"])["page"] == ["2"]
+    page2 = _follow(olivia, page1["navigation"]["nextPage"])
+    assert [m["id"] for m in page2["records"]] == newest_first[2:4]
+    assert page2["paging"] == {"page": 2, "perPage": 2, "pageStart": 2, "pageEnd": 3}
+    assert set(page2["navigation"]) == {"firstPage", "nextPage", "previousPage"}
+    page3 = _follow(olivia, page2["navigation"]["nextPage"])
+    assert [m["id"] for m in page3["records"]] == newest_first[4:]
+    assert page3["paging"] == {
+        "page": 3,
         "perPage": 2,
-        "pageStart": 0,
-        "pageEnd": 1,
+        "pageStart": 4,
+        "pageEnd": 4,
         "totalPages": 3,
         "totalElements": 5,
     }
-    assert set(page1["navigation"]) == {"firstPage", "nextPage", "lastPage"}
-    next_uri = page1["navigation"]["nextPage"]["uri"]
-    page2 = olivia.get(urlsplit(next_uri).path, params=_query(next_uri)).json()
-    assert [m["id"] for m in page2["records"]] == newest_first[2:4]
-    assert page2["paging"]["pageStart"] == 2
-    assert set(page2["navigation"]) == {"firstPage", "nextPage", "previousPage", "lastPage"}
-    page3 = olivia.get(STORE, params={"perPage": 2, "page": 3}).json()
-    assert [m["id"] for m in page3["records"]] == newest_first[4:]
-    assert "nextPage" not in page3["navigation"]
+    assert set(page3["navigation"]) == {"firstPage", "previousPage", "lastPage"}
+    assert _query(page3["navigation"]["lastPage"]["uri"])["page"] == ["3"]
+    assert _follow(olivia, page3["navigation"]["previousPage"]) == page2
+    assert _follow(olivia, page3["navigation"]["firstPage"]) == page1
     beyond = olivia.get(STORE, params={"perPage": 2, "page": 9}).json()
-    assert beyond["records"] == [] and "pageStart" not in beyond["paging"]
+    assert beyond["records"] == []
+    assert beyond["paging"] == {"page": 9, "perPage": 2}  # past the end: the total is unknown
+    assert set(beyond["navigation"]) == {"firstPage", "previousPage"}
     capped = olivia.get(STORE, params={"perPage": 5000}).json()
     assert capped["paging"]["perPage"] == 1000
+    assert capped["paging"]["totalElements"] == 5  # one page holds everything
+
+
+def test_list_paging_exactly_full_pages(account, client_for) -> None:
+    """A page that ends exactly where the records end cannot know it is the last one; the next,
+    empty page says so."""
+    olivia = client_for(account, "101")
+    sent = [_sms(olivia, account, f"m{i}")["id"] for i in range(4)]
+    page2 = olivia.get(STORE, params={"perPage": 2, "page": 2}).json()
+    assert [m["id"] for m in page2["records"]] == sent[::-1][2:]
+    assert page2["paging"]["totalElements"] == 4 and page2["paging"]["totalPages"] == 2
+    assert "nextPage" not in page2["navigation"]
+    whole = olivia.get(STORE, params={"perPage": 4}).json()
+    assert whole["paging"]["totalElements"] == 4
+    assert set(whole["navigation"]) == {"firstPage", "lastPage"}
+    empty = client_for(account, "103").get(STORE).json()
+    assert empty["records"] == []
+    assert empty["paging"] == {"page": 1, "perPage": 100, "totalPages": 1, "totalElements": 0}
+    assert set(empty["navigation"]) == {"firstPage", "lastPage"}
 
 
 @pytest.mark.parametrize(
@@ -296,7 +330,8 @@ def test_bulk_read_multipart_as_the_sdks_parse_it(account, client_for) -> None:
         headers = {} if accept is None else {"Accept": accept}
         response = olivia.get(f"{STORE}/{b},999,{a}", headers=headers)
         assert response.status_code == 207
-        assert response.headers["content-type"].startswith("multipart/mixed; boundary=")
+        assert response.headers["content-type"].startswith("multipart/mixed; charset=UTF-8;")
+        assert "; boundary=Boundary_" in response.headers["content-type"]
         for parts in (_python_sdk_parts(response), _js_sdk_parts(response)):
             assert [status for status, _ in parts] == [200, 404, 200]
             bodies = [json.loads(payload) for _, payload in parts]
@@ -614,3 +649,9 @@ def test_r12_leaving_a_department_hides_its_threads(account, client_for) -> None
     _error(carol.delete(f"{STORE}/{carols_pager['id']}"), 404, "CMN-102")
     # The sender, an explicit member, still has the thread.
     assert thread["id"] in _ids(olivia)
+    # The hidden message is not a record of the list's pages either: it neither fills a page
+    # nor announces a next one.
+    page = carol.get(STORE, params={"perPage": 1}).json()
+    assert [m["subject"] for m in page["records"]] == [sms["subject"]]
+    assert "nextPage" not in page["navigation"]
+    assert page["paging"]["totalElements"] == 1

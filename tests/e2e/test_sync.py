@@ -77,6 +77,10 @@ def test_full_sync_frame(account, client_for) -> None:
     limited = _sync(olivia, recordCount=2)
     assert _ids(limited) == [pager["id"], inbound["id"]]
     assert limited["syncInfo"]["olderRecordsExist"] is True
+    # Exactly as many as asked for: nothing older (found by reading one more, not counting).
+    exact = _sync(olivia, recordCount=3)
+    assert _ids(exact) == [pager["id"], inbound["id"], sms["id"]]
+    assert exact["syncInfo"]["olderRecordsExist"] is False
     assert _ids(_sync(olivia, messageType="SMS")) == [inbound["id"], sms["id"]]
     assert _ids(_sync(olivia, messageType=["Fax", "VoiceMail"])) == []
     assert _ids(_sync(olivia, direction="Inbound")) == [inbound["id"]]

@@ -68,8 +68,9 @@ def decode_json(raw: bytes, content_type: str | None, into: type[T]) -> T:
     if not _is_json(content_type):
         raise UnsupportedMediaType(content_type or "", "application/json")
     if not raw.strip():
-        raise UnparsableRequest("JSON can't be parsed: the request body is empty.",
-                                error_code="CMN-103")
+        raise UnparsableRequest(
+            "JSON can't be parsed: the request body is empty.", error_code="CMN-103"
+        )
     try:
         return msgspec.json.decode(raw, type=into)
     except msgspec.ValidationError as exc:

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from ringlet.api.middleware.request_id import REQUEST_ID_HEADER, request_id
 from ringlet.api.responses import json_response
 from ringlet.domain import errors as e
 
@@ -70,9 +71,7 @@ def error_response(error: e.RingletError, request: Request | None = None) -> Res
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, e.RangeNotSatisfiable):
         headers["Content-Range"] = f"bytes */{error.length}"
-    return json_response(
-        error_body(error, oauth=_is_oauth(request)), status_of(error), headers
-    )
+    return json_response(error_body(error, oauth=_is_oauth(request)), status_of(error), headers)
 
 
 async def handle_ringlet_error(request: Request, exc: Exception) -> Response:
@@ -91,7 +90,13 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    log.exception(
+        "unhandled error on %s %s (%s %s)",
+        request.method,
+        request.url.path,
+        REQUEST_ID_HEADER,
+        request_id(request.scope),
+    )
     return json_response(
         {
             "errorCode": "CMN-500",

@@ -91,7 +91,8 @@ def multi_status(request: Request, parts: Sequence[Part]) -> Response:
     return Response(
         _multipart_body(boundary, parts),
         MULTI_STATUS,
-        media_type=f"multipart/mixed; boundary={boundary}",
+        # The charset spares clients (requests, in the Python SDK) a guess at the encoding.
+        media_type=f"multipart/mixed; charset=UTF-8; boundary={boundary}",
     )
 
 

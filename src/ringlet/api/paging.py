@@ -35,40 +35,68 @@ def page_request(query: Query, default_per_page: int = 100) -> PageRequest:
     return PageRequest(page, min(per_page, MAX_PER_PAGE))
 
 
-def _uri(base: str, params: Sequence[tuple[str, str]], page: int, per_page: int) -> str:
-    query = [*params, ("page", str(page)), ("perPage", str(per_page))]
-    return f"{base}?{urlencode(query, safe=':')}"
+class _Uris:
+    """The uris of one list's pages: the filters are encoded once for all of them (the same
+    text as urlencode over filters, page and perPage together)."""
+
+    __slots__ = ("_prefix", "_suffix")
+
+    def __init__(self, base: str, params: Sequence[tuple[str, str]], per_page: int) -> None:
+        encoded = urlencode(params, safe=":")
+        self._prefix = f"{base}?{encoded}&page=" if encoded else f"{base}?page="
+        self._suffix = f"&perPage={per_page}"
+
+    def __call__(self, page: int) -> str:
+        return f"{self._prefix}{page}{self._suffix}"
 
 
 def paged_body(
     records: list[Any],
-    total: int,
+    total: int | None,
     request: PageRequest,
     base_uri: str,
     params: Sequence[tuple[str, str]] = (),
+    *,
+    has_more: bool = False,
 ) -> dict[str, Any]:
     """`{uri, records, paging, navigation}` for one page of a list of `total` items.
-    `params` are the effective filters (defaults included), echoed in every uri."""
+    `params` are the effective filters (defaults included), echoed in every uri.
+
+    `total` None: the list was not counted (the message store: counting reads every matching
+    row), and `has_more` says whether records follow this page. The totals and `lastPage` are
+    then given only when this page is known to be the last one (total = its offset + its
+    records); `nextPage` when more follow; `previousPage` on any page after the first.
+    RingCentral's paging info allows leaving the totals out."""
     per_page = request.per_page
-    total_pages = max(1, -(-total // per_page))
+    if total is None and not has_more and (records or request.page == 1):
+        total = request.offset + len(records)
     paging: dict[str, Any] = {"page": request.page, "perPage": per_page}
     if records:
         paging["pageStart"] = request.offset
         paging["pageEnd"] = request.offset + len(records) - 1
-    paging["totalPages"] = total_pages
-    paging["totalElements"] = total
+
+    uri = _Uris(base_uri, params, per_page)
 
     def link(page: int) -> dict[str, str]:
-        return {"uri": _uri(base_uri, params, page, per_page)}
+        return {"uri": uri(page)}
 
     navigation: dict[str, Any] = {"firstPage": link(1)}
-    if request.page < total_pages:
-        navigation["nextPage"] = link(request.page + 1)
-    if 1 < request.page <= total_pages + 1:
-        navigation["previousPage"] = link(request.page - 1)
-    navigation["lastPage"] = link(total_pages)
+    if total is None:
+        if has_more:
+            navigation["nextPage"] = link(request.page + 1)
+        if request.page > 1:
+            navigation["previousPage"] = link(request.page - 1)
+    else:
+        total_pages = max(1, -(-total // per_page))
+        paging["totalPages"] = total_pages
+        paging["totalElements"] = total
+        if request.page < total_pages:
+            navigation["nextPage"] = link(request.page + 1)
+        if 1 < request.page <= total_pages + 1:
+            navigation["previousPage"] = link(request.page - 1)
+        navigation["lastPage"] = link(total_pages)
     return {
-        "uri": _uri(base_uri, params, request.page, per_page),
+        "uri": uri(request.page),
         "records": records,
         "paging": paging,
         "navigation": navigation,

@@ -1,7 +1,7 @@
-"""The API on one screen: every operation ringlet serves, with the throttling group and the
-app permission that RingCentral's OpenAPI description gives it (`x-throttling-group`,
-`x-app-permission`; a test checks them against the spec). Handlers are named after the
-operationId, in snake_case."""
+"""The API on one screen: every operation ringlet serves, with the throttling group, the app
+permission and the user permission that RingCentral's OpenAPI description gives it
+(`x-throttling-group`, `x-app-permission`, `x-user-permission`; a test checks them against the
+spec). Handlers are named after the operationId, in snake_case."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from ringlet.api.context import Handler
 from ringlet.api.providers import account, inspect, message_store, messaging, meta, oauth, sync
 from ringlet.domain.enums import AppPermission as P
+from ringlet.domain.permissions import UserPermission as U
 
 V1 = "/restapi/v1.0"
 ACCOUNT = V1 + "/account/{accountId}"
@@ -23,11 +24,15 @@ class Operation:
     method: str
     path: str
     handler: Handler
-    throttling_group: str
+    throttling_group: str  # Light, Medium, Heavy, Auth or NoThrottling (api/rate_limit.py)
     app_permission: P | None = None
+    # The caller must hold one of these (the spec's `A OR B`); empty: no user permission.
+    user_permission: tuple[U, ...] = ()
     public: bool = False  # served without an access token
 
 
+# Kept as a table, one operation per line or two, so that it reads like the spec's catalogue.
+# fmt: off
 OPERATIONS: tuple[Operation, ...] = (
     # API versions and OAuth
     Operation("readAPIVersions", "GET", "/restapi", meta.read_api_versions, "NoThrottling",
@@ -39,48 +44,55 @@ OPERATIONS: tuple[Operation, ...] = (
               public=True),
     # Account, extensions, phone numbers, departments
     Operation("readAccountInfo", "GET", ACCOUNT, account.read_account_info, "Light",
-              P.READ_ACCOUNTS),
+              P.READ_ACCOUNTS, (U.READ_COMPANY_INFO,)),
     Operation("listExtensions", "GET", ACCOUNT + "/extension", account.list_extensions,
-              "Medium", P.READ_ACCOUNTS),
+              "Medium", P.READ_ACCOUNTS, (U.READ_EXTENSIONS,)),
     Operation("readExtension", "GET", EXTENSION, account.read_extension, "Light",
-              P.READ_ACCOUNTS),
+              P.READ_ACCOUNTS, (U.READ_EXTENSIONS,)),
     Operation("updateExtension", "PUT", EXTENSION, account.update_extension, "Medium",
-              P.EDIT_EXTENSIONS),
+              P.EDIT_EXTENSIONS, (U.EDIT_USER_INFO, U.EDIT_USER_CREDENTIALS)),
     Operation("listAccountPhoneNumbers", "GET", ACCOUNT + "/phone-number",
-              account.list_account_phone_numbers, "Heavy", P.READ_ACCOUNTS),
+              account.list_account_phone_numbers, "Heavy", P.READ_ACCOUNTS,
+              (U.READ_COMPANY_PHONE_NUMBERS,)),
     Operation("readAccountPhoneNumber", "GET", ACCOUNT + "/phone-number/{phoneNumberId}",
-              account.read_account_phone_number, "Light", P.READ_ACCOUNTS),
+              account.read_account_phone_number, "Light", P.READ_ACCOUNTS,
+              (U.READ_COMPANY_PHONE_NUMBERS,)),
     Operation("listExtensionPhoneNumbers", "GET", EXTENSION + "/phone-number",
-              account.list_extension_phone_numbers, "Light", P.READ_ACCOUNTS),
+              account.list_extension_phone_numbers, "Light", P.READ_ACCOUNTS,
+              (U.READ_USER_PHONE_NUMBERS,)),
     Operation("listDepartmentMembers", "GET", ACCOUNT + "/department/{departmentId}/members",
-              account.list_department_members, "Light", P.READ_ACCOUNTS),
+              account.list_department_members, "Light", P.READ_ACCOUNTS, (U.READ_EXTENSIONS,)),
     Operation("assignMultipleDepartmentMembers", "POST", ACCOUNT + "/department/bulk-assign",
-              account.assign_multiple_department_members, "Heavy", P.EDIT_ACCOUNTS),
+              account.assign_multiple_department_members, "Heavy", P.EDIT_ACCOUNTS,
+              (U.USER_GROUPS,)),
     # Sending
     Operation("createSMSMessage", "POST", EXTENSION + "/sms", messaging.create_sms_message,
-              "Medium", P.SMS),
+              "Medium", P.SMS, (U.OUTBOUND_SMS,)),
     Operation("createInternalTextMessage", "POST", EXTENSION + "/company-pager",
-              messaging.create_internal_text_message, "Medium", P.INTERNAL_MESSAGES),
+              messaging.create_internal_text_message, "Medium", P.INTERNAL_MESSAGES,
+              (U.INTERNAL_SMS,)),
     # Message store and sync
     Operation("listMessages", "GET", STORE, message_store.list_messages, "Light",
-              P.READ_MESSAGES),
+              P.READ_MESSAGES, (U.READ_MESSAGES,)),
     Operation("deleteMessageByFilter", "DELETE", STORE, message_store.delete_message_by_filter,
-              "Medium", P.EDIT_MESSAGES),
+              "Medium", P.EDIT_MESSAGES, (U.EDIT_MESSAGES,)),
     Operation("readMessage", "GET", STORE + "/{messageId}", message_store.read_message, "Light",
-              P.READ_MESSAGES),
+              P.READ_MESSAGES, (U.READ_MESSAGES,)),
     Operation("updateMessage", "PUT", STORE + "/{messageId}", message_store.update_message,
-              "Medium", P.EDIT_MESSAGES),
+              "Medium", P.EDIT_MESSAGES, (U.EDIT_MESSAGES,)),
     Operation("patchMessage", "PATCH", STORE + "/{messageId}", message_store.update_message,
-              "Medium", P.EDIT_MESSAGES),
+              "Medium", P.EDIT_MESSAGES, (U.EDIT_MESSAGES,)),
     Operation("deleteMessage", "DELETE", STORE + "/{messageId}", message_store.delete_message,
-              "Medium", P.EDIT_MESSAGES),
+              "Medium", P.EDIT_MESSAGES, (U.EDIT_MESSAGES,)),
     Operation("readMessageContent", "GET", STORE + "/{messageId}/content/{attachmentId}",
-              message_store.read_message_content, "Medium", P.READ_MESSAGES),
+              message_store.read_message_content, "Medium", P.READ_MESSAGES,
+              (U.READ_MESSAGE_CONTENT,)),
     Operation("syncMessages", "GET", EXTENSION + "/message-sync", sync.sync_messages, "Light",
-              P.READ_MESSAGES),
+              P.READ_MESSAGES, (U.READ_MESSAGES,)),
     # ringlet's own, outside /restapi
     Operation("ringletHealth", "GET", "/_ringlet/health", inspect.health, "NoThrottling",
               public=True),
     Operation("ringletLoadFixture", "POST", "/_ringlet/fixtures", inspect.load_fixture,
               "NoThrottling", public=True),
 )
+# fmt: on

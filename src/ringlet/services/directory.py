@@ -1,7 +1,8 @@
 """The directory use cases: the account, its extensions, phone numbers and departments.
 
 Each public coroutine is one operation in one transaction. The API layer has already resolved
-`~` and checked how far the caller reaches (domain/access.py, R14); what is left here is
+`~`, checked how far the caller reaches (domain/access.py, R14) and whether the caller holds
+the operation's user permission (domain/permissions.py); what is left here is
 whether the thing named exists *in the caller's account*, and the few rules of visibility and
 administration that depend on the data.
 """
@@ -26,6 +27,7 @@ from ringlet.domain.enums import (
 )
 from ringlet.domain.errors import InvalidParameter, ResourceNotFound, UserPermissionMissing
 from ringlet.domain.model import Account, Caller, Extension, PhoneNumber
+from ringlet.domain.permissions import UserPermission
 from ringlet.domain.recipients import receives
 from ringlet.store import directory as store
 from ringlet.store.cache import Caches
@@ -68,11 +70,10 @@ SETTABLE_STATUSES = frozenset(
 # the company's other numbers (fax, additional company numbers, ...).
 _PUBLIC_USAGE = frozenset({UsageType.DIRECT_NUMBER, UsageType.MAIN_COMPANY_NUMBER})
 
-# The user permission RingCentral names for updateExtension (x-user-permission): changing an
-# extension's status needs it at account scope, which only admins have here.
-_EDIT_PERMISSION = "EditUserInfo"
-# x-user-permission of assignMultipleDepartmentMembers.
-_GROUPS_PERMISSION = "UserGroups"
+# Every user holds updateExtension's user permission (EditUserInfo) for its own contact
+# details, which the API layer checks; changing an extension's status needs it at account
+# scope, which only admins have. That depends on the body, so it is checked here.
+_EDIT_PERMISSION = UserPermission.EDIT_USER_INFO.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,13 +160,6 @@ def split_name(name: str) -> tuple[str, str]:
     word is the first name, the rest the last name."""
     first, _, last = name.partition(" ")
     return first, last
-
-
-def require_department_admin(caller: Caller) -> None:
-    """Only an admin changes department membership (checked before the body is read, so a
-    non-admin learns nothing from validation errors)."""
-    if not caller.is_admin:
-        raise UserPermissionMissing(_GROUPS_PERMISSION)
 
 
 class DirectoryService:
@@ -288,8 +282,9 @@ class DirectoryService:
         self, caller: Caller, changes: Sequence[MembershipChange]
     ) -> None:
         """All items or none: every id is checked before the first write, and the whole
-        request is one transaction."""
-        require_department_admin(caller)
+        request is one transaction. Only admins get here: the API layer requires the
+        operation's user permission (UserGroups, domain/permissions.py) before the body is
+        read, so a non-admin learns nothing from validation errors."""
 
         def work(conn: Connection) -> None:
             _check_membership_changes(conn, caller.account_id, changes)

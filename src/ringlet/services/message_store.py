@@ -19,8 +19,9 @@ from ringlet.domain.enums import Availability, MessageType, ReadStatus
 from ringlet.domain.errors import ResourceNotFound
 from ringlet.domain.lifecycle import availability_after_delete
 from ringlet.domain.model import Message
-from ringlet.store import directory
+from ringlet.message_json import StoredRecord
 from ringlet.store import messages as store
+from ringlet.store.cache import Caches
 from ringlet.store.database import Database
 from ringlet.store.messages import MessageFilter
 
@@ -28,22 +29,25 @@ if TYPE_CHECKING:
     from ringlet.services.sync import SyncService
 
 
-def require_extension(conn: Connection, account_id: int, extension_id: int) -> None:
+def require_extension(caches: Caches, conn: Connection, account_id: int, extension_id: int) -> None:
     """An extension the caller may address but that does not exist is reported as not found
-    (an admin naming an id that is not in the account)."""
-    if directory.extension(conn, account_id, extension_id) is None:
+    (an admin naming an id that is not in the account). Memoised (store/cache.py): every store
+    and sync request asks, and the answer changes only with provisioning."""
+    if caches.extension(conn, account_id, extension_id) is None:
         raise ResourceNotFound("extensionId", str(extension_id))
 
 
 class MessageStoreService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, caches: Caches | None = None) -> None:
         self.db = db
         self.clock = clock
+        # The process's shared memos, so that provisioning's invalidation reaches them.
+        self.caches = caches or Caches(clock)
         # message-sync lives in its own module and is reached through this service, so that
         # the composition root need not know about it. Imported here: sync builds on this module.
         from ringlet.services.sync import SyncService
 
-        self.sync: SyncService = SyncService(db, clock)
+        self.sync: SyncService = SyncService(db, clock, self.caches)
 
     async def list_messages(
         self,
@@ -52,16 +56,21 @@ class MessageStoreService:
         selection: MessageFilter | None,
         offset: int,
         limit: int,
-    ) -> tuple[list[Message], int]:
-        """One page of the store, newest first, and how many match. `selection` None selects
-        nothing (a filter on message types that ringlet never stores, such as Fax)."""
+    ) -> tuple[list[StoredRecord], bool]:
+        """One page of the store, newest first, and whether more records follow it. Nothing is
+        counted (a count reads every matching row: 100,000 for a busy store): one more row than
+        the page holds is read instead. `selection` None selects nothing (a filter on message
+        types that ringlet never stores, such as Fax)."""
 
-        def work(conn: Connection) -> tuple[list[Message], int]:
-            require_extension(conn, account_id, extension_id)
+        def work(conn: Connection) -> tuple[list[StoredRecord], bool]:
+            require_extension(self.caches, conn, account_id, extension_id)
             if selection is None:
-                return [], 0
-            return store.list_messages(conn, account_id, extension_id, selection, offset, limit)
+                return [], False
+            found = store.list_records(conn, account_id, extension_id, selection, offset, limit + 1)
+            return found[:limit], len(found) > limit
 
+        if selection is not None and store.is_small_read(selection, offset, limit + 1):
+            return await self.db.read_small(work)
         return await self.db.read(work)
 
     async def get_messages(
@@ -71,7 +80,7 @@ class MessageStoreService:
         their availability (R15: Deleted and Purged messages stay readable by id)."""
 
         def work(conn: Connection) -> dict[int, Message]:
-            require_extension(conn, account_id, extension_id)
+            require_extension(self.caches, conn, account_id, extension_id)
             return store.get_messages(conn, account_id, extension_id, message_ids)
 
         return await self.db.read(work)
@@ -83,7 +92,7 @@ class MessageStoreService:
         found (others are left out of the result) and returns them as they are now."""
 
         def work(conn: Connection) -> dict[int, Message]:
-            require_extension(conn, account_id, extension_id)
+            require_extension(self.caches, conn, account_id, extension_id)
             found = store.get_messages(conn, account_id, extension_id, list(changes))
             if not found:
                 return {}
@@ -106,7 +115,7 @@ class MessageStoreService:
         Returns the ids that were found (deleting a Purged message again changes nothing)."""
 
         def work(conn: Connection) -> frozenset[int]:
-            require_extension(conn, account_id, extension_id)
+            require_extension(self.caches, conn, account_id, extension_id)
             found = store.get_messages(conn, account_id, extension_id, message_ids)
             targets: dict[Availability, list[int]] = defaultdict(list)
             for message in found.values():
@@ -136,7 +145,7 @@ class MessageStoreService:
         Returns how many were deleted."""
 
         def work(conn: Connection) -> int:
-            require_extension(conn, account_id, extension_id)
+            require_extension(self.caches, conn, account_id, extension_id)
             if types is not None and not types:
                 return 0
             selection = MessageFilter(

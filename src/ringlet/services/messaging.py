@@ -137,9 +137,7 @@ class MessagingService:
                 "to", f"Exceeded maximum number of recipients for a Group MMS: [{_GROUP_LIMIT}]"
             )
         if len(cmd.to_numbers) > 1:
-            raise InvalidParameter(
-                "to", "SMS is peer to peer: send one message per recipient (R4)"
-            )
+            raise InvalidParameter("to", "SMS is peer to peer: send one message per recipient (R4)")
         raw_to = cmd.to_numbers[0]
         if raw_to is None:
             raise InvalidParameter("to.phoneNumber", "the recipient number is required")
@@ -158,9 +156,7 @@ class MessagingService:
             route = route_sms(recipient)
             conversation_id = sms_conversation_id(from_number, to_number)
             sender_party = Party(phone_number=from_number, name=sender.name)
-            to_party = Party(
-                phone_number=to_number, name=recipient.name if recipient else None
-            )
+            to_party = Party(phone_number=to_number, name=recipient.name if recipient else None)
 
             def copy(owner_ext: Extension, direction: Direction) -> NewMessage:
                 outbound = direction is Direction.OUTBOUND
@@ -225,7 +221,9 @@ class MessagingService:
                         (thread.member_extension_ids | thread.department_ids) - {sender.id},
                     ).values()
                 )
-            departments = [e.id for e in [*targets, *implicit] if e.type is ExtensionType.DEPARTMENT]
+            departments = [
+                e.id for e in [*targets, *implicit] if e.type is ExtensionType.DEPARTMENT
+            ]
             plan = plan_pager(
                 sender,
                 targets,
@@ -236,7 +234,10 @@ class MessagingService:
             if thread is None:
                 conversation_id = self.new_conversation_id()
                 messages.create_thread(
-                    conn, account_id, conversation_id, {sender.id} | explicit_ids,
+                    conn,
+                    account_id,
+                    conversation_id,
+                    {sender.id} | explicit_ids,
                     plan.department_ids,
                 )
             else:

@@ -25,9 +25,10 @@ from sqlalchemy.engine import Connection
 from ringlet.clock import Clock
 from ringlet.domain.enums import Availability, Direction, MessageType, SyncType
 from ringlet.domain.errors import SyncTokenInvalid
-from ringlet.domain.model import Message
+from ringlet.message_json import StoredRecord
 from ringlet.services.message_store import require_extension
 from ringlet.store import messages as store
+from ringlet.store.cache import Caches
 from ringlet.store.database import Database
 from ringlet.store.messages import MessageFilter
 
@@ -86,7 +87,7 @@ class SyncFrame:
 
 @dataclass(frozen=True, slots=True)
 class SyncResult:
-    records: list[Message]
+    records: list[StoredRecord]
     sync_type: SyncType
     token: str
     sync_time_ms: int
@@ -159,9 +160,10 @@ def decode_token(token: str, account_id: int, extension_id: int) -> tuple[int, S
 
 
 class SyncService:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, caches: Caches | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.caches = caches or Caches(clock)
 
     async def full(
         self,
@@ -176,16 +178,17 @@ class SyncService:
         given: clients page back through older messages that way)."""
         limit = min(record_count or MAX_RECORDS, MAX_RECORDS)
 
-        def work(conn: Connection) -> tuple[list[Message], bool, int]:
-            require_extension(conn, account_id, extension_id)
+        def work(conn: Connection) -> tuple[list[StoredRecord], bool, int]:
+            require_extension(self.caches, conn, account_id, extension_id)
             # Read before the query: a change committed meanwhile is then newer than the token
             # or inside the overlap, never lost.
             sync_time = self.clock()
             selection = frame.selection(date_to_ms=date_to_ms)
             if selection is None:
                 return [], False, sync_time
-            found, total = store.list_messages(conn, account_id, extension_id, selection, 0, limit)
-            return found, total > len(found), sync_time
+            # One more than asked for tells whether older records exist, without a count.
+            found = store.list_records(conn, account_id, extension_id, selection, 0, limit + 1)
+            return found[:limit], len(found) > limit, sync_time
 
         found, older, sync_time = await self.db.read(work)
         token = encode_token(account_id, extension_id, sync_time, frame)
@@ -198,8 +201,8 @@ class SyncService:
         overlap), whatever its availability, newest change first. A new `date_from_ms` moves
         the frame's start (the guide: ISync may widen the frame)."""
 
-        def work(conn: Connection) -> tuple[list[Message], int, SyncFrame]:
-            require_extension(conn, account_id, extension_id)
+        def work(conn: Connection) -> tuple[list[StoredRecord], int, SyncFrame]:
+            require_extension(self.caches, conn, account_id, extension_id)
             since, frame = decode_token(token, account_id, extension_id)
             if date_from_ms is not None:
                 frame = replace(frame, date_from_ms=date_from_ms)
@@ -209,14 +212,13 @@ class SyncService:
             )
             if selection is None:
                 return [], sync_time, frame
-            found, _ = store.list_messages(
+            found = store.list_records(
                 conn,
                 account_id,
                 extension_id,
                 selection,
                 0,
                 MAX_CHANGES + 1,
-                count=False,
                 order_by_modified=True,
             )
             if len(found) > MAX_CHANGES:

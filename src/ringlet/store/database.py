@@ -5,7 +5,8 @@ runs each inside its own SAVEPOINT of one shared transaction, commits once, and 
 answers the callers: a send is acknowledged only after it is durable, each send keeps all of
 its records or none (its savepoint), and the cost of a commit (an fsync) is shared by every
 send in the batch. Reads run on a small pool of threads, each with its own connection; on
-SQLite in WAL mode they never wait for the writer.
+SQLite in WAL mode they never wait for the writer. Reads known to be small run on the event loop
+itself on SQLite (`read_small`), where a thread costs more than it saves.
 """
 
 from __future__ import annotations
@@ -95,6 +96,10 @@ class Database:
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop, name="ringlet-writer", daemon=True)
         self._readers = ThreadPoolExecutor(read_threads, thread_name_prefix="ringlet-reader")
+        self._reads_inline = is_sqlite(url)
+        self._inline = threading.local()
+        self._inline_lock = threading.Lock()
+        self._inline_connections: list[Connection] = []
         self._started = False
 
     def start(self) -> None:
@@ -108,6 +113,10 @@ class Database:
             self._writer.join(timeout=30)
             self._started = False
         self._readers.shutdown(wait=True)
+        with self._inline_lock:
+            inline, self._inline_connections = self._inline_connections, []
+        for conn in inline:
+            conn.close()
         self.writer_engine.dispose()
         self.reader_engine.dispose()
 
@@ -132,6 +141,42 @@ class Database:
     async def read(self, work: Callable[[Connection], T]) -> T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._readers, self.read_now, work)
+
+    async def read_small(self, work: Callable[[Connection], T]) -> T:
+        """A read known to visit few rows (an index walk bounded by a small LIMIT, like the
+        message list's default query): on SQLite it runs right here, on the event loop.
+
+        Why: SQLite is in-process, so a reader thread overlaps no I/O; it only adds a hand-off
+        (~180 us a request under load) and, worse, the sqlite3 module releases the GIL around
+        every row it steps, so under load each row fetched on a reader thread costs a thread
+        switch (~2.4 us). Measured with wrk on the 100-record list: 1,040 req/s on the reader
+        pool, 1,650 req/s here. A read that may visit many rows must use `read` instead, or it
+        would stall every other request while it runs. On PostgreSQL this is `read` (a network
+        round trip must not block the loop).
+
+        On SQLite no transaction is begun up front (BEGIN and COMMIT through SQLAlchemy cost
+        ~25 us): a statement run on the DBAPI cursor is then its own snapshot, and one run
+        through SQLAlchemy begins a transaction as usual, rolled back at the end. So `work`
+        must not need one snapshot across several raw statements."""
+        if not self._reads_inline:
+            return await self.read(work)
+        conn = self._inline_connection()
+        try:
+            return work(conn)
+        finally:
+            if conn.in_transaction():
+                conn.rollback()
+
+    def _inline_connection(self) -> Connection:
+        """The calling thread's own connection for `read_small`, kept open: checking one out of
+        the pool and back for every read costs ~20 us. Only its thread ever uses it."""
+        conn: Connection | None = getattr(self._inline, "connection", None)
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self.reader_engine.connect()
+            self._inline.connection = conn
+            with self._inline_lock:
+                self._inline_connections.append(conn)
+        return conn
 
     def _write_loop(self) -> None:
         while True:

@@ -314,8 +314,7 @@ def change_department_members(
         )
     }
     new = [
-        {"department_id": department_id, "extension_id": e}
-        for e in sorted(set(added) - present)
+        {"department_id": department_id, "extension_id": e} for e in sorted(set(added) - present)
     ]
     if new:
         conn.execute(sa.insert(department_members), new)

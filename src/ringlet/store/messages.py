@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import msgspec
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from ringlet.domain.enums import (
     ReadStatus,
 )
 from ringlet.domain.model import Message, NewMessage, PagerThread, Party
+from ringlet.message_json import StoredRecord, fixed_members
 from ringlet.store.schema import (
     department_members,
     messages,
@@ -96,38 +98,78 @@ def _message(row: Row[tuple[Any, ...]]) -> Message:
     )
 
 
+def decode_parties(text: str) -> tuple[Party, tuple[Party, ...]]:
+    """The sender and recipients kept in `messages.parties`."""
+    parties = _decoder.decode(text)
+    return _load_party(parties.f), tuple(_load_party(p) for p in parties.to)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredFixedPart:
+    """The columns a record's fixed part is rendered from (message_json.FixedPart), for rows
+    read back as they are stored (migration 0002 fills `fixed_json` with it)."""
+
+    type: MessageType
+    direction: Direction
+    sender: Party
+    recipients: tuple[Party, ...]
+    conversation_id: int
+    pg_to_department: bool | None
+
+    @classmethod
+    def of_row(
+        cls,
+        type_: str,
+        direction: str,
+        parties: str,
+        conversation_id: int,
+        pg_to_department: bool | None,
+    ) -> StoredFixedPart:
+        sender, recipients = decode_parties(parties)
+        return cls(
+            MessageType(type_),
+            Direction(direction),
+            sender,
+            recipients,
+            conversation_id,
+            None if pg_to_department is None else bool(pg_to_department),
+        )
+
+
 # -- writing ------------------------------------------------------------------------------------
+
+# One statement for every copy of a message; RETURNING in parameter order gives their ids.
+_INSERT = sa.insert(messages).returning(messages.c.id, sort_by_parameter_order=True)
 
 
 def insert_messages(conn: Connection, copies: Sequence[NewMessage], now_ms: int) -> list[int]:
     """Store every copy of one message; returns their ids in the same order."""
-    ids: list[int] = []
+    rows = []
     for copy in copies:
         sms = copy.type is MessageType.SMS
-        to_number = copy.recipients[0].phone_number if sms and copy.recipients else None
-        result = conn.execute(
-            sa.insert(messages).values(
-                account_id=copy.account_id,
-                extension_id=copy.extension_id,
-                type=copy.type.value,
-                direction=copy.direction.value,
-                conversation_id=copy.conversation_id,
-                subject=copy.subject,
-                parties=encode_parties(copy.sender, copy.recipients),
-                from_number=copy.sender.phone_number if sms else None,
-                to_number=to_number,
-                read_status=copy.read_status.value,
-                availability=Availability.ALIVE.value,
-                message_status=copy.message_status.value,
-                pg_to_department=copy.pg_to_department,
-                creation_ms=now_ms,
-                modified_ms=now_ms,
-            )
+        rows.append(
+            {
+                "account_id": copy.account_id,
+                "extension_id": copy.extension_id,
+                "type": copy.type.value,
+                "direction": copy.direction.value,
+                "conversation_id": copy.conversation_id,
+                "subject": copy.subject,
+                "parties": encode_parties(copy.sender, copy.recipients),
+                "fixed_json": fixed_members(copy, now_ms),
+                "from_number": copy.sender.phone_number if sms else None,
+                "to_number": copy.recipients[0].phone_number if sms and copy.recipients else None,
+                "read_status": copy.read_status.value,
+                "availability": Availability.ALIVE.value,
+                "message_status": copy.message_status.value,
+                "pg_to_department": copy.pg_to_department,
+                "creation_ms": now_ms,
+                "modified_ms": now_ms,
+            }
         )
-        pk = result.inserted_primary_key
-        assert pk is not None
-        ids.append(int(pk[0]))
-    return ids
+    if not rows:
+        return []
+    return [int(r[0]) for r in conn.execute(_INSERT, rows)]
 
 
 def update_messages(
@@ -157,48 +199,68 @@ def update_messages(
 
 
 # -- reading ------------------------------------------------------------------------------------
+#
+# Filters are built from named bind parameters (`_Params`), so that one filter *shape* (which
+# conditions, how many values each) is always the same statement: the list compiles each shape
+# once and runs it on a plain DBAPI cursor (`list_records`), the other queries hand the values
+# to SQLAlchemy.
 
 
-def _readable_by(extension_id: int) -> sa.ColumnElement[bool]:
+class _Params:
+    """Bind parameters of one query and their values."""
+
+    __slots__ = ("values",)
+
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+
+    def bind(self, name: str, value: Any) -> sa.BindParameter[Any]:
+        self.values[name] = value
+        return sa.bindparam(name)
+
+    def binds(self, name: str, values: Sequence[Any]) -> list[sa.BindParameter[Any]]:
+        # One parameter per value rather than an expanding IN: the SQL text then depends only
+        # on how many values there are, and can be compiled once.
+        return [self.bind(f"{name}_{i}", v) for i, v in enumerate(values)]
+
+
+def _readable_by(p: _Params, extension_id: int) -> sa.ColumnElement[bool]:
     """R12: a Pager copy is readable only while its reader belongs to the thread: an explicit
-    member, or a current member of a department the thread was addressed to."""
-    explicit = (
-        sa.select(sa.literal(1))
-        .select_from(pager_thread_members)
-        .where(
-            pager_thread_members.c.conversation_id == messages.c.conversation_id,
-            pager_thread_members.c.extension_id == extension_id,
-        )
-        .exists()
+    member, or a current member of a department the thread was addressed to.
+
+    The type test comes first and the thread tests are correlated EXISTS, so the filter
+    neither forces a scan nor stops the list from walking ix_messages_store and stopping at its
+    limit (EXPLAIN on both databases): SQLite runs the EXISTS only for the Pager rows visited;
+    PostgreSQL either does the same or, when it expects many, hashes the reader's threads once
+    per query."""
+    reader = p.bind("reader", extension_id)
+    explicit = sa.exists().where(
+        pager_thread_members.c.conversation_id == messages.c.conversation_id,
+        pager_thread_members.c.extension_id == reader,
     )
-    via_department = (
-        sa.select(sa.literal(1))
-        .select_from(
-            pager_thread_departments.join(
-                department_members,
-                department_members.c.department_id == pager_thread_departments.c.department_id,
-            )
-        )
-        .where(
-            pager_thread_departments.c.conversation_id == messages.c.conversation_id,
-            department_members.c.extension_id == extension_id,
-        )
-        .exists()
+    via_department = sa.exists().where(
+        pager_thread_departments.c.conversation_id == messages.c.conversation_id,
+        department_members.c.department_id == pager_thread_departments.c.department_id,
+        department_members.c.extension_id == reader,
     )
-    return sa.or_(messages.c.type != MessageType.PAGER.value, explicit, via_department)
+    return sa.or_(
+        messages.c.type != p.bind("pager", MessageType.PAGER.value), explicit, via_department
+    )
 
 
 def get_messages(
     conn: Connection, account_id: int, extension_id: int, message_ids: Sequence[int]
 ) -> dict[int, Message]:
     """The caller-visible copies among `message_ids` in one extension's store."""
+    p = _Params()
     rows = conn.execute(
         sa.select(messages).where(
-            messages.c.account_id == account_id,
-            messages.c.extension_id == extension_id,
-            messages.c.id.in_(list(message_ids)),
-            _readable_by(extension_id),
-        )
+            messages.c.account_id == p.bind("account_id", account_id),
+            messages.c.extension_id == p.bind("extension_id", extension_id),
+            messages.c.id.in_(p.binds("id", list(message_ids))),
+            _readable_by(p, extension_id),
+        ),
+        p.values,
     )
     return {row.id: _message(row) for row in rows}
 
@@ -217,38 +279,122 @@ class MessageFilter:
     modified_since_ms: int | None = None
 
 
-def _conditions(account_id: int, extension_id: int, f: MessageFilter) -> list[Any]:
+def _conditions(p: _Params, account_id: int, extension_id: int, f: MessageFilter) -> list[Any]:
+    """The WHERE of a filter. Every value is bound through `p`, and every value-dependent
+    choice in here must show in `_shape`, or two filters would share a compiled statement."""
     c: list[Any] = [
-        messages.c.account_id == account_id,
-        messages.c.extension_id == extension_id,
+        messages.c.account_id == p.bind("account_id", account_id),
+        messages.c.extension_id == p.bind("extension_id", extension_id),
     ]
     if f.availability:
-        c.append(messages.c.availability.in_([a.value for a in f.availability]))
+        c.append(messages.c.availability.in_(p.binds("av", [a.value for a in f.availability])))
     if f.conversation_ids:
-        c.append(messages.c.conversation_id.in_(list(f.conversation_ids)))
+        c.append(messages.c.conversation_id.in_(p.binds("conv", list(f.conversation_ids))))
     if f.date_from_ms is not None:
-        c.append(messages.c.creation_ms >= f.date_from_ms)
+        c.append(messages.c.creation_ms >= p.bind("date_from", f.date_from_ms))
     if f.date_to_ms is not None:
-        c.append(messages.c.creation_ms < f.date_to_ms)
+        c.append(messages.c.creation_ms < p.bind("date_to", f.date_to_ms))
     if f.directions:
-        c.append(messages.c.direction.in_([d.value for d in f.directions]))
+        c.append(messages.c.direction.in_(p.binds("dir", [d.value for d in f.directions])))
     if f.types:
-        c.append(messages.c.type.in_([t.value for t in f.types]))
+        c.append(messages.c.type.in_(p.binds("type", [t.value for t in f.types])))
     if f.read_statuses:
-        c.append(messages.c.read_status.in_([r.value for r in f.read_statuses]))
+        c.append(messages.c.read_status.in_(p.binds("read", [r.value for r in f.read_statuses])))
     if f.phone_number is not None:
-        c.append(
-            sa.or_(
-                messages.c.from_number == f.phone_number, messages.c.to_number == f.phone_number
-            )
-        )
+        number = p.bind("phone", f.phone_number)
+        c.append(sa.or_(messages.c.from_number == number, messages.c.to_number == number))
     if f.modified_since_ms is not None:
-        c.append(messages.c.modified_ms >= f.modified_since_ms)
-    c.append(_readable_by(extension_id))
+        c.append(messages.c.modified_ms >= p.bind("modified_since", f.modified_since_ms))
+    c.append(_readable_by(p, extension_id))
+    if f.distinct_conversations:
+        # The newest message of each conversation among those selected.
+        newest = (
+            sa.select(sa.func.max(messages.c.id)).where(*c).group_by(messages.c.conversation_id)
+        )
+        c = [messages.c.id.in_(newest)]
     return c
 
 
-def list_messages(
+def _filter_values(account_id: int, extension_id: int, f: MessageFilter) -> dict[str, Any]:
+    """The values `_conditions` binds, by name, without building the statement: what the list
+    needs once the statement of the filter's shape is compiled (`list_records` checks, when it
+    compiles a shape, that both agree)."""
+    values: dict[str, Any] = {"account_id": account_id, "extension_id": extension_id}
+    for i, a in enumerate(f.availability):
+        values[f"av_{i}"] = a.value
+    for i, conversation_id in enumerate(f.conversation_ids):
+        values[f"conv_{i}"] = conversation_id
+    if f.date_from_ms is not None:
+        values["date_from"] = f.date_from_ms
+    if f.date_to_ms is not None:
+        values["date_to"] = f.date_to_ms
+    for i, d in enumerate(f.directions):
+        values[f"dir_{i}"] = d.value
+    for i, t in enumerate(f.types):
+        values[f"type_{i}"] = t.value
+    for i, r in enumerate(f.read_statuses):
+        values[f"read_{i}"] = r.value
+    if f.phone_number is not None:
+        values["phone"] = f.phone_number
+    if f.modified_since_ms is not None:
+        values["modified_since"] = f.modified_since_ms
+    values["reader"] = extension_id
+    values["pager"] = MessageType.PAGER.value
+    return values
+
+
+def _shape(f: MessageFilter, order_by_modified: bool) -> tuple[Any, ...]:
+    return (
+        len(f.availability),
+        len(f.conversation_ids),
+        f.date_from_ms is not None,
+        f.date_to_ms is not None,
+        len(f.directions),
+        len(f.types),
+        len(f.read_statuses),
+        f.phone_number is not None,
+        f.distinct_conversations,
+        f.modified_since_ms is not None,
+        order_by_modified,
+    )
+
+
+def is_small_read(f: MessageFilter, offset: int, limit: int) -> bool:
+    """Whether `list_records` visits about as many rows as it returns: the list's default shape
+    (one availability, a creation-time window, newest first), which walks ix_messages_store
+    and stops at offset + limit. Every other filter is checked row by row off the index (or,
+    several availabilities, sorts), so it may visit the whole store. Only R12 can make this
+    walk longer: Pager rows of threads the reader has left are visited and skipped."""
+    return (
+        offset + limit <= SMALL_READ_ROWS
+        and len(f.availability) == 1
+        and not (f.conversation_ids or f.directions or f.types or f.read_statuses)
+        and f.phone_number is None
+        and not f.distinct_conversations
+        and f.modified_since_ms is None
+    )
+
+
+# A page of at most 1000 records, and the one more row read to know whether more follow.
+SMALL_READ_ROWS = 1001
+
+# What a record needs at read time (message_json.StoredRecord), in that order.
+_RECORD_COLUMNS = (
+    messages.c.id,
+    messages.c.fixed_json,
+    messages.c.subject,
+    messages.c.read_status,
+    messages.c.availability,
+    messages.c.message_status,
+    messages.c.modified_ms,
+)
+
+# (dialect, driver, shape) -> (SQL text, parameter names in order, or None for named style)
+_compiled: dict[tuple[Any, ...], tuple[str, list[str] | None]] = {}
+_compiled_lock = threading.Lock()
+
+
+def list_records(
     conn: Connection,
     account_id: int,
     extension_id: int,
@@ -256,32 +402,50 @@ def list_messages(
     offset: int,
     limit: int,
     *,
-    count: bool = True,
     order_by_modified: bool = False,
-) -> tuple[list[Message], int]:
-    """One page of an extension's messages, newest first, and the total that match."""
-    conditions = _conditions(account_id, extension_id, f)
-    if f.distinct_conversations:
-        newest = (
-            sa.select(sa.func.max(messages.c.id))
+) -> list[StoredRecord]:
+    """Up to `limit` records of one extension's store from `offset`, newest first (by creation,
+    or by last change). Nothing is counted: callers ask for one more row than they show to learn
+    whether more follow.
+
+    The hot path of the list: the statement of each filter shape is compiled once, and runs on
+    the connection's DBAPI cursor, whose plain tuples are the records as they are rendered.
+    With the default filter it walks ix_messages_store backwards (extension, availability,
+    creation time, id) and stops after `limit` rows."""
+    values = _filter_values(account_id, extension_id, f)
+    values["offset"] = offset
+    values["limit"] = limit
+    dialect = conn.dialect
+    key = (dialect.name, dialect.driver, _shape(f, order_by_modified))
+    compiled = _compiled.get(key)
+    if compiled is None:
+        p = _Params()
+        conditions = _conditions(p, account_id, extension_id, f)
+        p.values.update(offset=offset, limit=limit)
+        if p.values != values:  # a filter added to one of the two and not the other
+            raise AssertionError(f"_filter_values disagrees with _conditions: {values}")
+        order_key = messages.c.modified_ms if order_by_modified else messages.c.creation_ms
+        statement = (
+            sa.select(*_RECORD_COLUMNS)
             .where(*conditions)
-            .group_by(messages.c.conversation_id)
+            .order_by(order_key.desc(), messages.c.id.desc())
+            .limit(sa.bindparam("limit", type_=sa.Integer))
+            .offset(sa.bindparam("offset", type_=sa.Integer))
         )
-        conditions = [messages.c.id.in_(newest)]
-    total = -1
-    if count:
-        total = conn.execute(
-            sa.select(sa.func.count()).select_from(messages).where(*conditions)
-        ).scalar_one()
-    key = messages.c.modified_ms if order_by_modified else messages.c.creation_ms
-    rows = conn.execute(
-        sa.select(messages)
-        .where(*conditions)
-        .order_by(key.desc(), messages.c.id.desc())
-        .offset(offset)
-        .limit(limit)
-    )
-    return [_message(r) for r in rows], total
+        done = statement.compile(dialect=dialect)
+        names = list(done.positiontup) if done.positional and done.positiontup else None
+        compiled = (done.string, names)
+        with _compiled_lock:
+            _compiled[key] = compiled
+    sql, names = compiled
+    parameters: Any = values if names is None else [values[n] for n in names]
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, parameters)
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    return cast(list[StoredRecord], rows)
 
 
 def conversation_of_message(conn: Connection, account_id: int, message_id: int) -> int | None:
@@ -370,5 +534,7 @@ def message_ids_matching(
 ) -> list[int]:
     """The ids of every message of one extension's store that `f` selects (R12 applies), for
     writes that act on a whole selection (deleting conversations)."""
-    rows = conn.execute(sa.select(messages.c.id).where(*_conditions(account_id, extension_id, f)))
+    p = _Params()
+    conditions = _conditions(p, account_id, extension_id, f)
+    rows = conn.execute(sa.select(messages.c.id).where(*conditions), p.values)
     return [int(r[0]) for r in rows]

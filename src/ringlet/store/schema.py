@@ -131,6 +131,9 @@ messages = sa.Table(
     sa.Column("conversation_id", sa.BigInteger, nullable=False),
     sa.Column("subject", sa.Text, nullable=False),
     sa.Column("parties", sa.Text, nullable=False),  # JSON: {"from": {...}, "to": [...]}
+    # The members of the message's JSON record that never change, pre-encoded when it is
+    # stored, so that reading a page renders no JSON (ringlet/message_json.py).
+    sa.Column("fixed_json", sa.Text, nullable=False),
     # The numbers at each end, for the phoneNumber filter (SMS only).
     sa.Column("from_number", sa.String(32), nullable=True),
     sa.Column("to_number", sa.String(32), nullable=True),
@@ -141,12 +144,16 @@ messages = sa.Table(
     sa.Column("creation_ms", sa.BigInteger, nullable=False),
     sa.Column("modified_ms", sa.BigInteger, nullable=False),
 )
-# The list's default query: one extension's newest messages of one availability.
+# The list's default query: one extension's newest messages of one availability, walked
+# backwards in exactly the list's order (creation time, then id), so that a page reads only its
+# own rows. SQLite appends the rowid (= id) to every index anyway; PostgreSQL needs id spelled out
+# or it sorts each run of equal creation times.
 sa.Index(
     "ix_messages_store",
     messages.c.extension_id,
     messages.c.availability,
     messages.c.creation_ms,
+    messages.c.id,
 )
 # message-sync ISync: what changed in one extension's store since a time.
 sa.Index("ix_messages_modified", messages.c.extension_id, messages.c.modified_ms)

@@ -31,8 +31,8 @@ from ringlet.api.multipart import (
 from ringlet.api.paging import page_request, paged_body
 from ringlet.api.query import Query
 from ringlet.api.responses import empty_response, json_response
-from ringlet.api.uris import extension_uri
-from ringlet.api.wire import TEXT_ATTACHMENT_ID, message
+from ringlet.api.uris import message_store_uri
+from ringlet.api.wire import TEXT_ATTACHMENT_ID, message, records
 from ringlet.clock import iso
 from ringlet.domain.access import Reach
 from ringlet.domain.enums import Availability, Direction, MessageType, ReadStatus
@@ -85,7 +85,7 @@ class Owner:
 
     @property
     def store_uri(self) -> str:
-        return f"{extension_uri(self.base_url, self.account_id, self.extension_id)}/message-store"
+        return message_store_uri(self.base_url, self.account_id, self.extension_id)
 
     def href(self, raw_id: str) -> str:
         return f"{self.store_uri}/{quote(raw_id, safe='')}"
@@ -207,11 +207,14 @@ async def list_messages(ctx: Ctx) -> Response:
     who = owner(ctx)
     parsed = list_query(ctx.query, ctx.services.clock())
     page = page_request(ctx.query)
-    found, total = await ctx.services.message_store.list_messages(
+    found, has_more = await ctx.services.message_store.list_messages(
         who.account_id, who.extension_id, parsed.selection, page.offset, page.per_page
     )
-    records = [message(m, who.base_url) for m in found]
-    return json_response(paged_body(records, total, page, who.store_uri, parsed.echo))
+    body = records(found, who.base_url, who.account_id, who.extension_id)
+    # Not counted (services/message_store.py): totals only on a page known to be the last.
+    return json_response(
+        paged_body(body, None, page, who.store_uri, parsed.echo, has_more=has_more)
+    )
 
 
 # -- readMessage ----------------------------------------------------------------------------

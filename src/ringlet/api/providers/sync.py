@@ -18,7 +18,7 @@ from ringlet.api.providers.message_store import (
 )
 from ringlet.api.responses import json_response
 from ringlet.api.uris import extension_uri
-from ringlet.api.wire import message
+from ringlet.api.wire import records
 from ringlet.clock import iso
 from ringlet.domain.enums import Direction, SyncType
 from ringlet.domain.errors import InvalidParameter
@@ -66,7 +66,7 @@ async def sync_messages(ctx: Ctx) -> Response:
     return json_response(
         {
             "uri": f"{extension_uri(who.base_url, who.account_id, who.extension_id)}/message-sync",
-            "records": [message(m, who.base_url) for m in result.records],
+            "records": records(result.records, who.base_url, who.account_id, who.extension_id),
             "syncInfo": {
                 "syncType": result.sync_type.value,
                 "syncToken": result.token,

@@ -1,0 +1,31 @@
+"""The layers around the router, outermost first, and why in this order.
+
+1. RequestIdMiddleware: outermost, so that every answer carries `RCRequestId`, including the
+   ones the inner layers give themselves (preflights, tunnelling refusals, 500s). It also
+   writes the id into the scope in place, so that even Starlette's ServerErrorMiddleware
+   (outside every user layer) can log it.
+2. CorsMiddleware: answers preflights before anything else looks at the method (a preflight is
+   an OPTIONS that no route has), and adds the CORS headers to every answer inside it.
+3. ServerErrorsMiddleware: turns an unhandled failure into the 500 inside the CORS layer, so a
+   browser can read it.
+4. MethodOverrideMiddleware: innermost, so that the router sees the tunnelled method.
+"""
+
+from __future__ import annotations
+
+from starlette.middleware import Middleware
+
+from ringlet.api.middleware.cors import CorsMiddleware
+from ringlet.api.middleware.method_override import MethodOverrideMiddleware
+from ringlet.api.middleware.request_id import RequestIdMiddleware
+from ringlet.api.middleware.server_errors import ServerErrorsMiddleware
+from ringlet.config import Settings
+
+
+def http_middleware(settings: Settings) -> list[Middleware]:
+    return [
+        Middleware(RequestIdMiddleware),
+        Middleware(CorsMiddleware, origins=settings.cors_origins),
+        Middleware(ServerErrorsMiddleware),
+        Middleware(MethodOverrideMiddleware),
+    ]
