@@ -227,15 +227,17 @@ class _JobFailed(Exception):
 
 def _run_in_savepoint(conn: Connection, job: _Job) -> tuple[bool, Any]:
     """Run one job of a batch so that its failure undoes its own writes only. Plain SQL
-    savepoints: SQLAlchemy's nested-transaction objects cost more than the inserts."""
-    conn.exec_driver_sql("SAVEPOINT job")
+    savepoints on the DBAPI connection (sqlite3 and psycopg both offer `execute` there):
+    SQLAlchemy's nested-transaction objects cost more than the inserts they guard."""
+    raw: Any = conn.connection.dbapi_connection
+    raw.execute("SAVEPOINT job")
     try:
         result = job.work(conn)
     except Exception as exc:
-        conn.exec_driver_sql("ROLLBACK TO SAVEPOINT job")
-        conn.exec_driver_sql("RELEASE SAVEPOINT job")
+        raw.execute("ROLLBACK TO SAVEPOINT job")
+        raw.execute("RELEASE SAVEPOINT job")
         return False, exc
-    conn.exec_driver_sql("RELEASE SAVEPOINT job")
+    raw.execute("RELEASE SAVEPOINT job")
     return True, result
 
 
