@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Row
+from sqlalchemy.engine import Connection, Row, RowMapping
 
 from ringlet.domain.enums import (
     AppPermission,
@@ -44,7 +44,11 @@ def _account(row: Row[tuple[object, ...]]) -> Account:
 
 
 def _extension(row: Row[tuple[object, ...]]) -> Extension:
-    m = row._mapping
+    return extension_from_mapping(row._mapping)
+
+
+def extension_from_mapping(m: RowMapping) -> Extension:
+    """An Extension from a row holding the extension columns (other queries reuse it)."""
     return Extension(
         id=m["id"],
         account_id=m["account_id"],

@@ -13,8 +13,9 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from ringlet.domain.enums import AppPermission, ExtensionStatus, ExtensionType
+from ringlet.domain.enums import AppPermission, ExtensionStatus
 from ringlet.domain.model import Extension
+from ringlet.store.directory import extension_from_mapping
 from ringlet.store.schema import accounts, apps, extensions, phone_numbers, sessions
 
 # -- sessions --------------------------------------------------------------------------------
@@ -216,19 +217,7 @@ _TARGET_COLUMNS = (
 
 
 def _target(m: RowMapping) -> LoginTarget:
-    return LoginTarget(
-        Extension(
-            id=m["id"],
-            account_id=m["account_id"],
-            extension_number=m["extension_number"],
-            type=ExtensionType(m["type"]),
-            status=ExtensionStatus(m["status"]),
-            name=m["name"],
-            email=m["email"],
-            admin=bool(m["admin"]),
-        ),
-        m["password_hash"],
-    )
+    return LoginTarget(extension_from_mapping(m), m["password_hash"])
 
 
 def _by_number(conn: Connection, account_id: int, extension_number: str) -> LoginTarget | None:
