@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import base64
 import copy
-import threading
-import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,16 +17,13 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from ringlet.api.app import create_app
-from ringlet.bootstrap import build
 from ringlet.config import Settings
-from ringlet.services.oauth import OAuthService
 from tests.support.client import JWT_GRANT, ApiClient
 from tests.support.fixtures import ProvisionedAccount, build_account
+from tests.support.inprocess import START_MS, clocked_server, provision
 from tests.support.openapi import SpecValidator
-from tests.support.server import ADMIN_HEADER, FIXTURES_PATH, RingletServer, free_port
+from tests.support.server import RingletServer
 
 TOKEN = "/restapi/oauth/token"
 REVOKE = "/restapi/oauth/revoke"
@@ -601,39 +596,19 @@ class Clocked:
 
 
 def _clocked_server(tmp_path: Path, validator: SpecValidator, min_ttl: int) -> Iterator[Clocked]:
-    now_ms = [1_800_000_000_000]
+    now_ms = [START_MS]
     admin_token = "test-admin-token"
     settings = Settings(
-        database_url=f"sqlite:///{tmp_path / 'ringlet.db'}", admin_token=admin_token
+        database_url=f"sqlite:///{tmp_path / 'ringlet.db'}",
+        admin_token=admin_token,
+        # The hook Issue 3 needs: lifetimes below RingCentral's 600 s floor.
+        min_access_token_ttl=min_ttl,
     )
-    services = build(settings, clock=lambda: now_ms[0])
-    # The hook Issue 3 needs: lifetimes below RingCentral's 600 s floor.
-    services.oauth = OAuthService(
-        services.db, services.clock, min_access_token_ttl=min_ttl, caches=services.caches
-    )
-    config = uvicorn.Config(
-        create_app(services), host="127.0.0.1", port=free_port(), log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="ringlet-test-server", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.01)
-        base_url = f"http://127.0.0.1:{config.port}"
+    with clocked_server(settings, now_ms) as base_url:
         account = build_account(1)
-        with httpx.Client(base_url=base_url) as admin:
-            response = admin.post(
-                FIXTURES_PATH, json=account.document, headers={ADMIN_HEADER: admin_token}
-            )
-            assert response.status_code == 200, response.text
+        provision(base_url, account.document, admin_token)
         with ApiClient(base_url, validator=validator) as api:
             yield Clocked(api, account, now_ms)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
 
 
 @pytest.fixture

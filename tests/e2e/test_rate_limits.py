@@ -13,7 +13,6 @@ default of counting without refusing.
 from __future__ import annotations
 
 import itertools
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -22,19 +21,14 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from ringlet.api.app import create_app
-from ringlet.bootstrap import build
 from ringlet.config import Settings
 from tests.support.client import ApiClient
 from tests.support.fixtures import MIN_SEED, ProvisionedAccount, build_account
+from tests.support.inprocess import START_MS, clocked_server, provision
 from tests.support.openapi import SpecValidator
 from tests.support.server import (
-    ADMIN_HEADER,
-    FIXTURES_PATH,
     RingletServer,
-    free_port,
     fresh_database,
 )
 
@@ -394,7 +388,7 @@ class Clocked:
 
 @pytest.fixture
 def clocked(tmp_path: Path, spec_validator: SpecValidator) -> Iterator[Clocked]:
-    now_ms = [1_800_000_000_000]
+    now_ms = [START_MS]
     admin_token = "test-admin-token"
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'ringlet.db'}",
@@ -402,30 +396,11 @@ def clocked(tmp_path: Path, spec_validator: SpecValidator) -> Iterator[Clocked]:
         rate_limit=True,
         rate_limits=LIMITS,
     )
-    services = build(settings, clock=lambda: now_ms[0])
-    config = uvicorn.Config(
-        create_app(services), host="127.0.0.1", port=free_port(), log_level="warning"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="ringlet-rate-limit-server", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not server.started:
-            assert thread.is_alive() and time.monotonic() < deadline, "server did not start"
-            time.sleep(0.01)
-        base_url = f"http://127.0.0.1:{config.port}"
+    with clocked_server(settings, now_ms) as base_url:
         account = build_account(MIN_SEED)
-        with httpx.Client(base_url=base_url) as admin:
-            response = admin.post(
-                FIXTURES_PATH, json=account.document, headers={ADMIN_HEADER: admin_token}
-            )
-            assert response.status_code == 200, response.text
+        provision(base_url, account.document, admin_token)
         with _Api(base_url, validator=spec_validator) as api:
             yield Clocked(api, account, now_ms)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=20)
 
 
 def test_penalty_ends_a_minute_after_the_last_refusal(clocked) -> None:

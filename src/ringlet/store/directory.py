@@ -73,7 +73,8 @@ def _phone_number(row: Row[tuple[object, ...]]) -> PhoneNumber:
     )
 
 
-_EXTENSION_COLUMNS = [
+# The columns `extension_from_mapping` reads; other modules select them too.
+EXTENSION_COLUMNS = [
     extensions.c.id,
     extensions.c.account_id,
     extensions.c.extension_number,
@@ -110,7 +111,7 @@ def account(conn: Connection, account_id: int) -> Account | None:
 
 def extension(conn: Connection, account_id: int, extension_id: int) -> Extension | None:
     row = conn.execute(
-        sa.select(*_EXTENSION_COLUMNS).where(
+        sa.select(*EXTENSION_COLUMNS).where(
             extensions.c.account_id == account_id, extensions.c.id == extension_id
         )
     ).first()
@@ -124,7 +125,7 @@ def extensions_by_ids(
     if not ids:
         return {}
     rows = conn.execute(
-        sa.select(*_EXTENSION_COLUMNS).where(
+        sa.select(*EXTENSION_COLUMNS).where(
             extensions.c.account_id == account_id, extensions.c.id.in_(ids)
         )
     )
@@ -138,7 +139,7 @@ def extensions_by_numbers(
     if not wanted:
         return {}
     rows = conn.execute(
-        sa.select(*_EXTENSION_COLUMNS).where(
+        sa.select(*EXTENSION_COLUMNS).where(
             extensions.c.account_id == account_id, extensions.c.extension_number.in_(wanted)
         )
     )
@@ -176,7 +177,7 @@ def list_extensions(
         sa.select(sa.func.count()).select_from(extensions).where(*conditions)
     ).scalar_one()
     rows = conn.execute(
-        sa.select(*_EXTENSION_COLUMNS)
+        sa.select(*EXTENSION_COLUMNS)
         .where(*conditions)
         .order_by(extensions.c.extension_number, extensions.c.id)
         .offset(offset)
@@ -187,7 +188,7 @@ def list_extensions(
 
 def extension_by_jwt_digest(conn: Connection, digest: str) -> Extension | None:
     row = conn.execute(
-        sa.select(*_EXTENSION_COLUMNS).where(extensions.c.jwt_digest == digest)
+        sa.select(*EXTENSION_COLUMNS).where(extensions.c.jwt_digest == digest)
     ).first()
     return None if row is None else _extension(row)
 
@@ -248,7 +249,7 @@ def number_owner(conn: Connection, number: str) -> NumberOwner | None:
         acct = account(conn, held.account_id)
         if acct is not None:
             ext = conn.execute(
-                sa.select(*_EXTENSION_COLUMNS).where(
+                sa.select(*EXTENSION_COLUMNS).where(
                     extensions.c.account_id == acct.id,
                     extensions.c.extension_number == acct.operator_extension_number,
                 )
@@ -265,7 +266,7 @@ def department_members_of(
     if not ids:
         return result
     rows = conn.execute(
-        sa.select(department_members.c.department_id, *_EXTENSION_COLUMNS)
+        sa.select(department_members.c.department_id, *EXTENSION_COLUMNS)
         .join(extensions, extensions.c.id == department_members.c.extension_id)
         .where(
             extensions.c.account_id == account_id,
@@ -280,7 +281,7 @@ def department_members_of(
 
 def departments_of(conn: Connection, extension_id: int) -> list[Extension]:
     rows = conn.execute(
-        sa.select(*_EXTENSION_COLUMNS)
+        sa.select(*EXTENSION_COLUMNS)
         .join(department_members, extensions.c.id == department_members.c.department_id)
         .where(department_members.c.extension_id == extension_id)
         .order_by(extensions.c.extension_number)
@@ -342,7 +343,7 @@ def list_department_members(
         sa.select(sa.func.count()).select_from(joined).where(*conditions)
     ).scalar_one()
     rows = conn.execute(
-        sa.select(*_EXTENSION_COLUMNS)
+        sa.select(*EXTENSION_COLUMNS)
         .select_from(joined)
         .where(*conditions)
         .order_by(extensions.c.extension_number, extensions.c.id)

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from ringlet.domain.enums import AppPermission, ExtensionStatus
 from ringlet.domain.model import Extension
-from ringlet.store.directory import extension_from_mapping
+from ringlet.store.directory import EXTENSION_COLUMNS, extension_from_mapping
 from ringlet.store.schema import accounts, apps, extensions, phone_numbers, sessions
 
 # -- sessions --------------------------------------------------------------------------------
@@ -203,17 +203,7 @@ class LoginTarget:
     password_hash: str | None
 
 
-_TARGET_COLUMNS = (
-    extensions.c.id,
-    extensions.c.account_id,
-    extensions.c.extension_number,
-    extensions.c.type,
-    extensions.c.status,
-    extensions.c.name,
-    extensions.c.email,
-    extensions.c.admin,
-    extensions.c.password_hash,
-)
+_TARGET_COLUMNS = (*EXTENSION_COLUMNS, extensions.c.password_hash)
 
 
 def _target(m: RowMapping) -> LoginTarget:
