@@ -36,6 +36,10 @@ class Account:
     operator_extension_number: str
 
 
+# R8, R9: extensions in these states neither receive nor are reached; they cannot log in.
+INACTIVE_STATUSES = frozenset({ExtensionStatus.DISABLED, ExtensionStatus.FROZEN})
+
+
 @dataclass(frozen=True, slots=True)
 class Extension:
     id: int
@@ -50,7 +54,7 @@ class Extension:
     @property
     def is_active(self) -> bool:
         """Disabled and Frozen extensions neither receive nor are reached (R8, R9)."""
-        return self.status not in (ExtensionStatus.DISABLED, ExtensionStatus.FROZEN)
+        return self.status not in INACTIVE_STATUSES
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row, RowMapping
@@ -23,13 +24,21 @@ from ringlet.domain.model import Account, App, Extension, PhoneNumber
 from ringlet.store.schema import accounts, apps, department_members, extensions, phone_numbers
 
 
+@lru_cache(maxsize=256)
+def parse_permissions(text: str) -> frozenset[AppPermission]:
+    """The app's space-separated permissions. Names this server does not know are skipped
+    rather than failing every request of the app. Few distinct values exist, so it is cached."""
+    known = {p.value for p in AppPermission}
+    return frozenset(AppPermission(p) for p in text.split() if p in known)
+
+
 def _app(row: Row[tuple[object, ...]]) -> App:
     m = row._mapping
     return App(
         id=m["id"],
         client_id=m["client_id"],
         name=m["name"],
-        permissions=frozenset(AppPermission(p) for p in m["permissions"].split()),
+        permissions=parse_permissions(m["permissions"]),
     )
 
 

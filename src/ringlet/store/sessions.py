@@ -8,14 +8,13 @@ simply stops matching any row, and a revoke deletes the row.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 
-from ringlet.domain.enums import AppPermission, ExtensionStatus
-from ringlet.domain.model import Extension
-from ringlet.store.directory import EXTENSION_COLUMNS, extension_from_mapping
+from ringlet.domain.enums import AppPermission
+from ringlet.domain.model import INACTIVE_STATUSES, Extension
+from ringlet.store.directory import EXTENSION_COLUMNS, extension_from_mapping, parse_permissions
 from ringlet.store.schema import accounts, apps, extensions, phone_numbers, sessions
 
 # -- sessions --------------------------------------------------------------------------------
@@ -165,15 +164,7 @@ _ACCESS_QUERY = (
     .where(sessions.c.access_digest == sa.bindparam("digest"))
 )
 
-_INACTIVE = frozenset({ExtensionStatus.DISABLED.value, ExtensionStatus.FROZEN.value})
-
-
-@lru_cache(maxsize=256)
-def parse_permissions(text: str) -> frozenset[AppPermission]:
-    """The app's space-separated permissions. Names this server does not know are skipped
-    rather than failing every request of the app. Few distinct values exist, so it is cached."""
-    known = {p.value for p in AppPermission}
-    return frozenset(AppPermission(p) for p in text.split() if p in known)
+_INACTIVE = frozenset(status.value for status in INACTIVE_STATUSES)
 
 
 def access_grant(conn: Connection, access_digest: str) -> AccessGrant | None:
