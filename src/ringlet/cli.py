@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -98,6 +99,16 @@ def main() -> None:
     "it only to test token expiry (env RINGLET_MIN_ACCESS_TOKEN_TTL).",
 )
 @click.option(
+    "--workers",
+    envvar="RINGLET_WORKERS",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Server processes sharing the port and the database. With more than one, each "
+    "process keeps its own rate-limit counters and sees directory and token changes made "
+    "through another within a second (env RINGLET_WORKERS).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -115,6 +126,7 @@ def serve(
     rate_limits: str | None,
     cors_origins: str,
     min_access_token_ttl: int,
+    workers: int,
     log_level: str,
 ) -> None:
     """Start the server."""
@@ -153,14 +165,27 @@ def serve(
         intro = services.provisioning.provision_demo_if_empty()
         shown_host = f"[{host}]" if ":" in host else host  # an IPv6 address
         click.echo(intro.describe(f"http://{shown_host}:{port}"))
-    uvicorn.run(
-        create_app(services),
-        host=host,
-        port=port,
-        log_level=log_level,
-        access_log=False,
-        server_header=False,
-    )
+
+    def run(target: Any, **more: Any) -> None:
+        uvicorn.run(
+            target,
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=False,
+            server_header=False,
+            **more,
+        )
+
+    if workers == 1:
+        run(create_app(services))
+        return
+    # Migrated and provisioned above, once: each worker builds its own services.
+    services.db.close()
+    from ringlet import workers as worker_processes
+
+    worker_processes.export_settings(settings)
+    run("ringlet.workers:app", factory=True, workers=workers)
 
 
 @main.command()

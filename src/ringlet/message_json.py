@@ -37,8 +37,8 @@ from ringlet.domain.model import Message, Party
 TEXT_ATTACHMENT_ID = 1  # R11: the one attachment of an SMS or Pager message is number 1
 
 # What a record needs at read time, in the order store/messages.py selects it:
-# (id, fixed_json, subject, read_status, availability, message_status, modified_ms).
-StoredRecord = tuple[int, str, str, str, str, str, int]
+# (id, fixed_json, subject, read_status, availability, message_status, modified_ms, creation_ms).
+StoredRecord = tuple[int, str, str, str, str, str, int, int]
 
 _encoder = msgspec.json.Encoder()
 
@@ -108,6 +108,7 @@ def stored_record(m: Message) -> StoredRecord:
         m.availability.value,
         m.message_status.value,
         m.last_modified_ms,
+        m.creation_time_ms,
     )
 
 
@@ -139,7 +140,7 @@ class RecordWriter:
     msgspec took 14 us) from pieces that are each valid JSON already: the stored fixed part,
     tokens and strings encoded by msgspec, decimal ids, and the constants here."""
 
-    __slots__ = ("_tail", "_uri")
+    __slots__ = ("_tail", "_uri", "key")
 
     def __init__(self, store_uri: str, extension_id: int | None) -> None:
         # The uri prefix as an open JSON string: `"https://host/.../message-store/`. JSON escapes
@@ -151,6 +152,8 @@ class RecordWriter:
             if extension_id is None
             else ',"extensionId":' + _encoder.encode(str(extension_id)).decode() + "}"
         )
+        # What makes two writers' output differ, for memos of rendered records.
+        self.key = (self._uri, self._tail)
 
     def raw(self, records: list[StoredRecord]) -> list[msgspec.Raw]:
         """The records as pre-encoded values, to place in a body that msgspec encodes. One loop
@@ -166,6 +169,7 @@ class RecordWriter:
             availability,
             message_status,
             modified,
+            _creation,  # in fixed already
         ) in records:
             head = (
                 f'{{"id":{message_id},"uri":{uri}{message_id}",{fixed},'

@@ -32,7 +32,7 @@ class Ctx:
 
     @cached_property
     def query(self) -> Query:
-        return Query(self.request.query_params)
+        return Query(self.request.scope["query_string"].decode("latin-1"))
 
     def path(self, name: str) -> str:
         return str(self.request.path_params[name])
@@ -40,7 +40,7 @@ class Ctx:
     @cached_property
     def base_url(self) -> str:
         """`scheme://host[:port]` as the client reached us: the prefix of every `uri`."""
-        return str(self.request.base_url).rstrip("/")
+        return base_url(self.request)
 
     def account_id(self) -> int:
         """R14: the `{accountId}` of the path, `~` resolved."""
@@ -53,3 +53,15 @@ class Ctx:
 
 
 Handler = Callable[[Ctx], Awaitable[Response]]
+
+
+def base_url(request: Request) -> str:
+    """Starlette's `request.base_url` without its trailing slash. The usual case, a Host header
+    and no root path, is written out here: Starlette builds and parses two URL objects for it,
+    and every answer with a `uri` asks."""
+    scope = request.scope
+    if not scope.get("root_path"):
+        for name, value in scope["headers"]:
+            if name == b"host":
+                return f"{scope['scheme']}://{value.decode('latin-1')}"
+    return str(request.base_url).rstrip("/")

@@ -4,10 +4,11 @@ describes them, and a list `uri` that echoes the effective query."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from ringlet.api.query import Query
 from ringlet.domain.errors import InvalidParameter
@@ -35,6 +36,20 @@ def page_request(query: Query, default_per_page: int = 100) -> PageRequest:
     return PageRequest(page, min(per_page, MAX_PER_PAGE))
 
 
+# What quote_plus(safe=":") leaves as it is: a value made of these only needs no quoting (the
+# usual case: enum values, numbers, ISO times), and skipping the call saves a quarter of a page.
+_PLAIN = re.compile(r"[A-Za-z0-9_.~:-]*")
+
+
+def _quote(text: str) -> str:
+    return text if _PLAIN.fullmatch(text) else quote_plus(text, safe=":")
+
+
+def _urlencode(params: Sequence[tuple[str, str]]) -> str:
+    """urlencode(params, safe=":"), faster for plain values."""
+    return "&".join(f"{_quote(k)}={_quote(v)}" for k, v in params)
+
+
 class _Uris:
     """The uris of one list's pages: the filters are encoded once for all of them (the same
     text as urlencode over filters, page and perPage together)."""
@@ -42,7 +57,7 @@ class _Uris:
     __slots__ = ("_prefix", "_suffix")
 
     def __init__(self, base: str, params: Sequence[tuple[str, str]], per_page: int) -> None:
-        encoded = urlencode(params, safe=":")
+        encoded = _urlencode(params)
         self._prefix = f"{base}?{encoded}&page=" if encoded else f"{base}?page="
         self._suffix = f"&perPage={per_page}"
 

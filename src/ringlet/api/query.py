@@ -6,8 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from enum import Enum
 from typing import TypeVar
-
-from starlette.datastructures import QueryParams
+from urllib.parse import parse_qsl
 
 from ringlet.clock import parse_iso
 from ringlet.domain.errors import InvalidParameter
@@ -16,20 +15,29 @@ E = TypeVar("E", bound=Enum)
 
 
 class Query:
-    def __init__(self, params: QueryParams) -> None:
+    """The parameters of one query string, decoded as Starlette's QueryParams decodes them
+    (the last of repeated keys is the value, all of them the list), into a plain dict: every
+    list request asks for a dozen parameters, most of them absent."""
+
+    __slots__ = ("_params",)
+
+    def __init__(self, query_string: str) -> None:
+        params: dict[str, list[str]] = {}
+        for name, value in parse_qsl(query_string, keep_blank_values=True):
+            params.setdefault(name, []).append(value)
         self._params = params
 
     def has(self, name: str) -> bool:
         return name in self._params
 
     def text(self, name: str) -> str | None:
-        value = self._params.get(name)
-        return value if value else None
+        values = self._params.get(name)
+        return values[-1] if values and values[-1] else None
 
     def texts(self, name: str) -> list[str]:
         """Repeated keys (`type=A&type=B`); comma-separated values are accepted too."""
         out: list[str] = []
-        for raw in self._params.getlist(name):
+        for raw in self._params.get(name, ()):
             out.extend(part.strip() for part in raw.split(",") if part.strip())
         return out
 

@@ -9,15 +9,20 @@ from ringlet.api.uris import message_store_uri
 from ringlet.domain.model import Message
 from ringlet.message_json import TEXT_ATTACHMENT_ID, RecordWriter, StoredRecord, stored_record
 
-__all__ = ["TEXT_ATTACHMENT_ID", "message", "records", "sent_message"]
+__all__ = ["TEXT_ATTACHMENT_ID", "message", "record_writer", "records", "sent_message"]
+
+
+def record_writer(base: str, account_id: int, extension_id: int) -> RecordWriter:
+    """Writes GetMessageInfoResponse records of one extension's store (the list, message-sync)
+    as pre-encoded values for a body that msgspec encodes."""
+    return RecordWriter(message_store_uri(base, account_id, extension_id), extension_id)
 
 
 def records(
     found: list[StoredRecord], base: str, account_id: int, extension_id: int
 ) -> list[msgspec.Raw]:
-    """GetMessageInfoResponse records of one extension's store (the list, message-sync), as
-    pre-encoded values for a body that msgspec encodes."""
-    return RecordWriter(message_store_uri(base, account_id, extension_id), extension_id).raw(found)
+    """`record_writer`'s records of `found`."""
+    return record_writer(base, account_id, extension_id).raw(found)
 
 
 def message(m: Message, base: str) -> msgspec.Raw:

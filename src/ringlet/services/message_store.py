@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
+import msgspec
 from sqlalchemy.engine import Connection
 
 from ringlet.clock import Clock
@@ -19,8 +20,10 @@ from ringlet.domain.enums import Availability, MessageType, ReadStatus
 from ringlet.domain.errors import ResourceNotFound
 from ringlet.domain.lifecycle import availability_after_delete
 from ringlet.domain.model import Message
-from ringlet.message_json import StoredRecord
+from ringlet.message_json import RecordWriter
+from ringlet.services.page_memo import PageMemo
 from ringlet.store import messages as store
+from ringlet.store import store_versions
 from ringlet.store.cache import Caches
 from ringlet.store.database import Database
 from ringlet.store.messages import MessageFilter
@@ -43,6 +46,7 @@ class MessageStoreService:
         self.clock = clock
         # The process's shared memos, so that provisioning's invalidation reaches them.
         self.caches = caches or Caches(clock)
+        self.pages = PageMemo()
         # message-sync lives in its own module and is reached through this service, so that
         # the composition root need not know about it. Imported here: sync builds on this module.
         from ringlet.services.sync import SyncService
@@ -56,18 +60,35 @@ class MessageStoreService:
         selection: MessageFilter | None,
         offset: int,
         limit: int,
-    ) -> tuple[list[StoredRecord], bool]:
-        """One page of the store, newest first, and whether more records follow it. Nothing is
-        counted (a count reads every matching row: 100,000 for a busy store): one more row than
-        the page holds is read instead. `selection` None selects nothing (a filter on message
-        types that ringlet never stores, such as Fax)."""
+        writer: RecordWriter,
+    ) -> tuple[list[msgspec.Raw], bool]:
+        """One page of the store, newest first, rendered by `writer`, and whether more records
+        follow it. Nothing is counted (a count reads every matching row: 100,000 for a busy
+        store): one more row than the page holds is read instead. `selection` None selects
+        nothing (a filter on message types that ringlet never stores, such as Fax). Pages are
+        memoised while the store does not change (services/page_memo.py)."""
 
-        def work(conn: Connection) -> tuple[list[StoredRecord], bool]:
+        def work(conn: Connection) -> tuple[list[msgspec.Raw], bool]:
             require_extension(self.caches, conn, account_id, extension_id)
             if selection is None:
                 return [], False
+            version = store_versions.current(conn, extension_id)  # before the page: see there
+            key = (
+                account_id,
+                extension_id,
+                writer.key,
+                selection.without_date_from(),
+                offset,
+                limit,
+            )
+            date_from = selection.date_from_ms
+            hit = self.pages.get(key, version, date_from, limit)
+            if hit is not None:
+                return hit
             found = store.list_records(conn, account_id, extension_id, selection, offset, limit + 1)
-            return found[:limit], len(found) > limit
+            rendered = writer.raw(found)
+            self.pages.put(key, version, date_from, rendered, [r[7] for r in found])
+            return rendered[:limit], len(found) > limit
 
         if selection is not None and store.is_small_read(selection, offset, limit + 1):
             return await self.db.read_small(work)

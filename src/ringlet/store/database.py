@@ -7,22 +7,34 @@ its records or none (its savepoint), and the cost of a commit (an fsync) is shar
 send in the batch. Reads run on a small pool of threads, each with its own connection; on
 SQLite in WAL mode they never wait for the writer. Reads known to be small run on the event loop
 itself on SQLite (`read_small`), where a thread costs more than it saves.
+
+Several processes may share one SQLite file (`ringlet serve --workers N`, or `ringlet load`
+beside a running server). SQLite lets one of them write at a time, and one that finds the
+file locked polls: its busy handler sleeps 1, 2, 5, 10... ms between tries, so two writers
+spend more time asleep than writing. Each batch therefore first takes an exclusive `flock` on a
+lock file beside the database (`<file>.writer-lock`): a waiting writer thread sleeps in the
+kernel, without the GIL, gathering its next batch, and wakes the moment the other commits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
+import os
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+
+from ringlet.store import store_versions
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -39,6 +51,40 @@ def normalize_url(url: str) -> str:
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
+
+
+def writer_lock_path(url: str) -> str | None:
+    """The lock file writers of a SQLite file take (see above); None for an in-memory SQLite
+    database and for PostgreSQL, which needs none."""
+    if not is_sqlite(url):
+        return None
+    database = sa.engine.make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return database + ".writer-lock"
+
+
+class _WriterLock:
+    """An exclusive flock on the lock file, held by one process's writer at a time."""
+
+    def __init__(self, path: str | None) -> None:
+        self._fd = None if path is None else os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        if self._fd is None:
+            yield
+            return
+        fcntl.flock(self._fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
 
 
 def create_engine(url: str, *, writer: bool, pool_size: int = 4) -> Engine:
@@ -92,6 +138,8 @@ class Database:
     def __init__(self, url: str, *, read_threads: int = 4) -> None:
         self.url = url
         self.writer_engine = create_engine(url, writer=True)
+        store_versions.install(self.writer_engine)
+        self._writer_lock = _WriterLock(writer_lock_path(url))
         self.reader_engine = create_engine(url, writer=False, pool_size=read_threads)
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._writer = threading.Thread(target=self._write_loop, name="ringlet-writer", daemon=True)
@@ -119,11 +167,12 @@ class Database:
             conn.close()
         self.writer_engine.dispose()
         self.reader_engine.dispose()
+        self._writer_lock.close()
 
     # -- synchronous use (CLI, provisioning at start-up, tests) -----------------------------
 
     def write_now(self, work: Callable[[Connection], T]) -> T:
-        with self.writer_engine.begin() as conn:
+        with self._writer_lock.held(), self.writer_engine.begin() as conn:
             return work(conn)
 
     def read_now(self, work: Callable[[Connection], T]) -> T:
@@ -201,7 +250,7 @@ class Database:
     def _run_batch(self, batch: list[_Job]) -> None:
         outcomes: list[tuple[bool, Any]] = []
         try:
-            with self.writer_engine.connect() as conn, conn.begin():
+            with self._writer_lock.held(), self.writer_engine.connect() as conn, conn.begin():
                 if len(batch) == 1:
                     # One job: its failure rolls the whole transaction back anyway.
                     try:
@@ -217,8 +266,13 @@ class Database:
         except Exception as exc:
             log.exception("commit of a batch of %d writes failed", len(batch))
             outcomes = [(False, exc)] * len(batch)
+        # One wake-up of each waiting event loop per batch, not one per job: every
+        # call_soon_threadsafe writes to the loop's wake-up fd and costs the loop a turn.
+        settled: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
         for job, (ok, value) in zip(batch, outcomes, strict=True):
-            job.loop.call_soon_threadsafe(_settle, job.future, ok, value)
+            settled.setdefault(job.loop, []).append((job.future, ok, value))
+        for loop, results in settled.items():
+            loop.call_soon_threadsafe(_settle_all, results)
 
 
 class _JobFailed(Exception):
@@ -241,10 +295,11 @@ def _run_in_savepoint(conn: Connection, job: _Job) -> tuple[bool, Any]:
     return True, result
 
 
-def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if future.cancelled():
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
+def _settle_all(results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for future, ok, value in results:
+        if future.cancelled():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)

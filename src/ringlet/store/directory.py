@@ -21,6 +21,7 @@ from ringlet.domain.enums import (
     UsageType,
 )
 from ringlet.domain.model import Account, App, Extension, PhoneNumber
+from ringlet.store import store_versions
 from ringlet.store.schema import accounts, apps, department_members, extensions, phone_numbers
 
 
@@ -312,6 +313,9 @@ def change_department_members(
     conn: Connection, department_id: int, added: Iterable[int], removed: Iterable[int]
 ) -> None:
     removed_ids = list(set(removed))
+    added_ids = set(added)
+    # R12: the members' reach into the department's Pager threads changes with membership.
+    store_versions.touch(conn, added_ids | set(removed_ids))
     if removed_ids:
         conn.execute(
             sa.delete(department_members).where(
@@ -327,9 +331,7 @@ def change_department_members(
             )
         )
     }
-    new = [
-        {"department_id": department_id, "extension_id": e} for e in sorted(set(added) - present)
-    ]
+    new = [{"department_id": department_id, "extension_id": e} for e in sorted(added_ids - present)]
     if new:
         conn.execute(sa.insert(department_members), new)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 from collections.abc import Iterable, Sequence
@@ -21,6 +22,7 @@ from ringlet.domain.enums import (
 )
 from ringlet.domain.model import Message, NewMessage, PagerThread, Party
 from ringlet.message_json import StoredRecord, fixed_members
+from ringlet.store import store_versions
 from ringlet.store.schema import (
     department_members,
     messages,
@@ -202,6 +204,7 @@ def insert_messages(conn: Connection, copies: Sequence[NewMessage], now_ms: int)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         ids = []
+        store_versions.touch(conn, {copy.extension_id for copy in copies})
         for copy in copies:
             cursor.execute(sql, _insert_row(copy, now_ms))
             row = cursor.fetchone()
@@ -227,6 +230,7 @@ def update_messages(
         values["read_status"] = read_status.value
     if availability is not None:
         values["availability"] = availability.value
+    store_versions.touch(conn, (extension_id,))
     conn.execute(
         sa.update(messages)
         .where(
@@ -317,6 +321,16 @@ class MessageFilter:
     phone_number: str | None = None
     distinct_conversations: bool = False
     modified_since_ms: int | None = None
+
+    def without_date_from(self) -> tuple[Any, ...]:
+        """Every field but `date_from_ms`: what identifies a list whose window may slide
+        (services/page_memo.py)."""
+        return tuple(getattr(self, name) for name in _ALL_BUT_DATE_FROM)
+
+
+_ALL_BUT_DATE_FROM = tuple(
+    f.name for f in dataclasses.fields(MessageFilter) if f.name != "date_from_ms"
+)
 
 
 def _conditions(p: _Params, account_id: int, extension_id: int, f: MessageFilter) -> list[Any]:
@@ -427,6 +441,7 @@ _RECORD_COLUMNS = (
     messages.c.availability,
     messages.c.message_status,
     messages.c.modified_ms,
+    messages.c.creation_ms,
 )
 
 # (dialect, driver, shape) -> (SQL text, parameter names in order, or None for named style)

@@ -32,6 +32,7 @@ from ringlet.fixtures.ids import derived_id
 from ringlet.fixtures.model import AccountDef, ExtensionDef, Fixture
 from ringlet.fixtures.problems import Problem, fixture_error, join
 from ringlet.security import NO_SECRET
+from ringlet.store import store_versions
 from ringlet.store.schema import accounts, apps, department_members, extensions, phone_numbers
 
 # Any constant: serialises loads by several servers on one PostgreSQL database (SQLite's
@@ -471,6 +472,7 @@ def _replace_members(conn: Connection, department_id: int, wanted: set[int]) -> 
     }
     if current == wanted:
         return False
+    store_versions.touch(conn, current ^ wanted)  # R12, as in directory.change_department_members
     conn.execute(
         sa.delete(department_members).where(department_members.c.department_id == department_id)
     )

@@ -158,3 +158,13 @@ sa.Index(
 # message-sync ISync: what changed in one extension's store since a time.
 sa.Index("ix_messages_modified", messages.c.extension_id, messages.c.modified_ms)
 sa.Index("ix_messages_conversation", messages.c.extension_id, messages.c.conversation_id)
+
+# A counter per message store, moved by every committed change that can alter what the store
+# lists (store/store_versions.py): a page memoised in any process is current exactly while the
+# counter stands still. No foreign key: it is bumped at commit time, after everything else.
+message_store_versions = sa.Table(
+    "message_store_versions",
+    metadata,
+    sa.Column("extension_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("version", sa.BigInteger, nullable=False),
+)

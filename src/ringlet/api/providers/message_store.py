@@ -32,7 +32,7 @@ from ringlet.api.paging import page_request, paged_body
 from ringlet.api.query import Query
 from ringlet.api.responses import empty_response, json_response
 from ringlet.api.uris import message_store_uri
-from ringlet.api.wire import TEXT_ATTACHMENT_ID, message, records
+from ringlet.api.wire import TEXT_ATTACHMENT_ID, message, record_writer
 from ringlet.clock import iso
 from ringlet.domain.access import Reach
 from ringlet.domain.enums import Availability, Direction, MessageType, ReadStatus
@@ -207,10 +207,14 @@ async def list_messages(ctx: Ctx) -> Response:
     who = owner(ctx)
     parsed = list_query(ctx.query, ctx.services.clock())
     page = page_request(ctx.query)
-    found, has_more = await ctx.services.message_store.list_messages(
-        who.account_id, who.extension_id, parsed.selection, page.offset, page.per_page
+    body, has_more = await ctx.services.message_store.list_messages(
+        who.account_id,
+        who.extension_id,
+        parsed.selection,
+        page.offset,
+        page.per_page,
+        record_writer(who.base_url, who.account_id, who.extension_id),
     )
-    body = records(found, who.base_url, who.account_id, who.extension_id)
     # Not counted (services/message_store.py): totals only on a page known to be the last.
     return json_response(
         paged_body(body, None, page, who.store_uri, parsed.echo, has_more=has_more)
