@@ -444,6 +444,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--messages", type=int, default=100_000, help="messages in the listed extension's store")
     add("--seed-concurrency", type=int, default=16, help="concurrent sends while seeding")
     add("--seed-timeout", type=int, default=1800, help="give up seeding after this many seconds")
+    add(
+        "--workers",
+        type=int,
+        default=1,
+        help="ringlet server processes (ringlet serve --workers); the reference keeps one",
+    )
     add("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON results")
     add(
         "--self-test",
@@ -458,6 +464,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args.scenario_list = [SCENARIOS[name] for name in SCENARIOS if name in names]
     if min(args.rounds, args.duration, args.connections, args.threads, args.messages) < 1:
         parser.error("--rounds, --duration, --connections, --threads and --messages must be >= 1")
+    if args.workers < 1:
+        parser.error("--workers must be >= 1")
     if args.connections < args.threads:
         parser.error("--connections must be at least --threads")
     return args
@@ -496,6 +504,8 @@ def _ringlet_server(args: argparse.Namespace, workdir: Path) -> Server:
         f"sqlite:///{workdir / 'bench.db'}",
         "--fixture",
         str(FIXTURE),
+        "--workers",
+        str(args.workers),
     ]
     return Server("ringlet", command, port, workdir)
 
@@ -542,7 +552,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         workdir = Path(tmp)
         ringlet = _ringlet_server(args, workdir)
         started.append(ringlet)
-        print(f"starting ringlet on {ringlet.url} (database {workdir / 'bench.db'})", flush=True)
+        print(
+            f"starting ringlet on {ringlet.url} ({args.workers} worker process(es), "
+            f"database {workdir / 'bench.db'})",
+            flush=True,
+        )
         ringlet.start()
         ringlet.wait_ready("/_ringlet/health", timeout=60)
         tokens = {ext: login(ringlet.url, ext) for ext in EXTENSIONS}

@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from ringlet.api.auth import authenticate
 from ringlet.api.context import Ctx
@@ -31,41 +32,66 @@ if TYPE_CHECKING:
     from ringlet.bootstrap import Services
 
 
-def _endpoint(operation: Operation, rate_limiter: RateLimiter) -> object:
+class _Endpoint:
     """The one wrapper around every handler: authentication, the rate limit of the operation's
     throttling group, the app permission, the user permission; then the handler. Each check
-    costs a lookup or two: this runs before every send."""
-    handler = operation.handler
-    app_permission = operation.app_permission
-    user_permission = operation.user_permission
-    # Most operations need a permission every user holds: checked once here, not per request.
-    check_user_permission = not permissions.everyone_holds(user_permission)
-    public = operation.public
-    throttle = rate_limiter.group(operation.throttling_group)
-    unspent = throttle.limit if throttle is not None else 0
+    costs a lookup or two: this runs before every send.
 
-    async def endpoint(request: Request) -> Response:
+    A plain ASGI app rather than a function for Starlette to wrap: Starlette's wrapper adds a
+    Request and an exception-handling layer per request, and every failure is answered here
+    already."""
+
+    __slots__ = (
+        "app_permission",
+        "check_user_permission",
+        "handler",
+        "operation",
+        "public",
+        "throttle",
+        "unspent",
+        "user_permission",
+    )
+
+    def __init__(self, operation: Operation, rate_limiter: RateLimiter) -> None:
+        self.operation = operation
+        self.handler = operation.handler
+        self.app_permission = operation.app_permission
+        self.user_permission = operation.user_permission
+        # Most operations need a permission every user holds: checked once here, not per request.
+        self.check_user_permission = not permissions.everyone_holds(operation.user_permission)
+        self.public = operation.public
+        self.throttle = rate_limiter.group(operation.throttling_group)
+        self.unspent = self.throttle.limit if self.throttle is not None else 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+        response = await self.respond(request)
+        await response(scope, receive, send)
+
+    async def respond(self, request: Request) -> Response:
         services: Services = request.app.state.services
-        request.state.operation = operation
+        request.state.operation = self.operation
+        throttle = self.throttle
         # Nothing is counted until the key is known (a 401 does not count).
-        remaining = unspent
+        remaining = self.unspent
         try:
             caller = None
-            if not public:
+            if not self.public:
                 caller = await authenticate(request, services)
                 if throttle is not None:
                     remaining = 0  # what a refused request shows
                     remaining = throttle.take((caller.extension_id, caller.app_id))
+                app_permission = self.app_permission
                 if app_permission is not None and app_permission not in caller.app_permissions:
                     raise AppPermissionMissing(app_permission.value)
-                if check_user_permission:
+                if self.check_user_permission:
                     account_ref = request.path_params.get("accountId")
-                    permissions.require(caller, user_permission, account_ref)
+                    permissions.require(caller, self.user_permission, account_ref)
             elif throttle is not None:
                 key = await auth_key(request, services.settings.max_body_bytes)
                 remaining = 0
                 remaining = throttle.take(key)
-            response = await handler(Ctx(request, services, caller))
+            response = await self.handler(Ctx(request, services, caller))
         except RingletError as exc:
             # Answered here rather than by the app's exception handlers (the same functions)
             # so that errors, too, carry the rate headers.
@@ -77,9 +103,6 @@ def _endpoint(operation: Operation, rate_limiter: RateLimiter) -> object:
         if throttle is not None:
             response.raw_headers.extend(throttle.headers(remaining))
         return response
-
-    endpoint.__name__ = operation.operation_id
-    return endpoint
 
 
 def create_app(services: Services) -> Starlette:
@@ -94,7 +117,8 @@ def create_app(services: Services) -> Starlette:
     routes = [
         Route(
             op.path,
-            endpoint=_endpoint(op, services.rate_limiter),  # type: ignore[arg-type]
+            endpoint=_Endpoint(op, services.rate_limiter),
+            name=op.operation_id,
             methods=[op.method],
         )
         for op in OPERATIONS
