@@ -34,7 +34,9 @@ class Services:
 def build(settings: Settings, clock: Clock = system_clock) -> Services:
     """Open the database, bring its schema up to date, and assemble the services. A setting
     that cannot be read fails first (InvalidRateLimits, a ValueError), before anything opens."""
-    rate_limiter = RateLimiter.from_settings(settings.rate_limit, settings.rate_limits, clock)
+    rate_limiter = RateLimiter.from_settings(
+        settings.rate_limit, settings.rate_limits, clock, settings.rate_limit_penalty
+    )
     db = Database(settings.database_url)
     migrate.upgrade(db.writer_engine)
     caches = Caches(clock)

@@ -82,6 +82,15 @@ def main() -> None:
     "'Light=50,Medium=40,Heavy=10,Auth=5' (the default; env RINGLET_RATE_LIMITS).",
 )
 @click.option(
+    "--rate-limit-penalty",
+    envvar="RINGLET_RATE_LIMIT_PENALTY",
+    default=60,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="Seconds a client over a limit must wait (Retry-After). RingCentral's is 60; lower it "
+    "to test an app's retry logic quickly (env RINGLET_RATE_LIMIT_PENALTY).",
+)
+@click.option(
     "--cors-origins",
     envvar="RINGLET_CORS_ORIGINS",
     default="*",
@@ -124,6 +133,7 @@ def serve(
     admin_token: str | None,
     rate_limit: bool,
     rate_limits: str | None,
+    rate_limit_penalty: int,
     cors_origins: str,
     min_access_token_ttl: int,
     workers: int,
@@ -146,6 +156,7 @@ def serve(
         admin_token=admin_token or None,
         rate_limit=rate_limit,
         rate_limits=rate_limits or None,
+        rate_limit_penalty=rate_limit_penalty,
         cors_origins=cors_origins,
         min_access_token_ttl=min_access_token_ttl,
     )

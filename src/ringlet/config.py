@@ -28,5 +28,7 @@ class Settings:
     rate_limit: bool = False
     # Overrides, e.g. "Light=50,Medium=40,Heavy=10,Auth=5" (requests a minute per user and app).
     rate_limits: str | None = None
+    # Seconds a client over a limit waits (Retry-After); RingCentral's is 60.
+    rate_limit_penalty: int = 60
     # Origins browsers may call from (CORS): "*" or a comma-separated list.
     cors_origins: str = "*"

@@ -65,6 +65,19 @@ def test_counts_down_then_refuses(clock: FakeClock) -> None:
     assert refused(light) == 60
 
 
+def test_a_penalty_shorter_than_the_window_ends_with_the_whole_limit(clock: FakeClock) -> None:
+    limits = RateLimiter.from_settings(True, "Light=3", clock, penalty_s=3)
+    light = limits.group("Light")
+    assert light is not None
+    assert [light.take(ALICE) for _ in range(3)] == [2, 1, 0]
+    assert refused(light) == 3  # Retry-After follows the setting
+    clock.advance(2.999)
+    refused(light)
+    clock.advance(3)
+    assert [light.take(ALICE) for _ in range(3)] == [2, 1, 0]  # afresh, 6 s into the window
+    assert refused(light) == 3
+
+
 def test_every_refusal_restarts_the_penalty(clock: FakeClock) -> None:
     light = limiter(clock)
     for _ in range(3):
