@@ -181,6 +181,14 @@ def _set(path: tuple[Any, ...], value: Any) -> Mutation:
     return mutate
 
 
+def _both(first: Mutation, second: Mutation) -> Mutation:
+    def mutate(doc: Doc) -> None:
+        first(doc)
+        second(doc)
+
+    return mutate
+
+
 def _delete(path: tuple[Any, ...]) -> Mutation:
     def mutate(doc: Doc) -> None:
         node: Any = doc
@@ -258,6 +266,13 @@ BAD_VALUES: list[tuple[str, Mutation, str]] = [
         "department in itself",
         _set((*E, 5, "members"), ["201"]),
         "accounts[0].extensions[5].members[0]: a department cannot be its own member",
+    ),
+    (
+        # R10 fans out one level; bulk-assign refuses the same (test_directory).
+        "department in a department",
+        _both(_set((*E, 4, "type"), "Department"), _set((*E, 5, "members"), ["102", "105"])),
+        "accounts[0].extensions[5].members[1]: '105': Extension of type [Department] cannot be "
+        "included into call queue",
     ),
     (
         "members of a user",

@@ -24,6 +24,16 @@ def receives(extension_type: ExtensionType, message_type: MessageType) -> bool:
     return extension_type in _RECEIVERS[message_type]
 
 
+# RingCentral's words when bulk-assign is asked to put a Department into a department.
+DEPARTMENT_IN_DEPARTMENT = "Extension of type [Department] cannot be included into call queue"
+
+
+def can_join_department(extension_type: ExtensionType) -> bool:
+    """R10 fans a Pager to a Department out to its members, one level: a Department is never
+    a member of a department (bulk-assign and fixture files alike)."""
+    return extension_type is not ExtensionType.DEPARTMENT
+
+
 class SmsRoute(Enum):
     DELIVER = "deliver"  # into an extension's message store on this server (R4)
     CARRIER = "carrier"  # to a handset off this server (R4)

@@ -28,7 +28,7 @@ from ringlet.domain.enums import (
 from ringlet.domain.errors import InvalidParameter, ResourceNotFound, UserPermissionMissing
 from ringlet.domain.model import Account, Caller, Extension, PhoneNumber
 from ringlet.domain.permissions import UserPermission
-from ringlet.domain.recipients import receives
+from ringlet.domain.recipients import DEPARTMENT_IN_DEPARTMENT, can_join_department, receives
 from ringlet.store import directory as store
 from ringlet.store.cache import Caches
 from ringlet.store.database import Database
@@ -375,7 +375,7 @@ def _check_membership_changes(
     conn: Connection, account_id: int, changes: Sequence[MembershipChange]
 ) -> None:
     """Every department is a Department of the account, every member an extension of it that
-    can be queued (not a Department: R10 fans a message out one level only), and no item both
+    can be queued (domain/recipients.can_join_department), and no item both
     adds and removes the same extension."""
     wanted = {i for c in changes for i in (*c.added, *c.removed)}
     known = store.extensions_by_ids(conn, account_id, wanted)
@@ -389,10 +389,10 @@ def _check_membership_changes(
                 if extension_id not in known:
                     raise ResourceNotFound(parameter, str(extension_id))
         for extension_id in change.added:
-            if known[extension_id].type is ExtensionType.DEPARTMENT:
+            if not can_join_department(known[extension_id].type):
                 raise InvalidParameter(
                     "items.addedExtensionIds",
-                    "Extension of type [Department] cannot be included into call queue",
+                    DEPARTMENT_IN_DEPARTMENT,
                     value=str(extension_id),
                 )
         both = set(change.added) & set(change.removed)
