@@ -7,16 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from ringlet.api.uris import account_uri, extension_uri, phone_number_uri
+from ringlet.domain.directory import NumberStatus, split_name
 from ringlet.domain.enums import ExtensionType, PhoneNumberFeature, UsageType
 from ringlet.domain.model import Extension, PhoneNumber
-from ringlet.services.directory import (
-    AccountInfo,
-    CompanyNumber,
-    ExtensionDetails,
-    HeldNumber,
-    NumberStatus,
-    split_name,
-)
+from ringlet.services.directory import AccountInfo, CompanyNumber, ExtensionDetails, HeldNumber
 
 # NANP toll-free area codes: RingCentral reports such numbers with paymentType TollFree.
 _TOLL_FREE_PREFIXES = ("+1800", "+1833", "+1844", "+1855", "+1866", "+1877", "+1888")

@@ -11,64 +11,35 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Generic, TypeVar
 
 from sqlalchemy.engine import Connection
 
 from ringlet.clock import Clock
 from ringlet.domain import sending
+from ringlet.domain.directory import (
+    SETTABLE_STATUSES,
+    NumberQuery,
+    ServiceFeature,
+    service_features,
+    split_name,
+    visible_to,
+)
 from ringlet.domain.enums import (
     ExtensionStatus,
     ExtensionType,
-    MessageType,
     PhoneNumberFeature,
-    UsageType,
 )
 from ringlet.domain.errors import InvalidParameter, ResourceNotFound, UserPermissionMissing
 from ringlet.domain.model import Account, Caller, Extension, PhoneNumber
 from ringlet.domain.permissions import UserPermission
-from ringlet.domain.recipients import DEPARTMENT_IN_DEPARTMENT, can_join_department, receives
+from ringlet.domain.recipients import DEPARTMENT_IN_DEPARTMENT, can_join_department
 from ringlet.store import directory as store
 from ringlet.store.cache import Caches
 from ringlet.store.database import Database
 
 T = TypeVar("T")
 
-
-class NumberStatus(StrEnum):
-    """A phone number's provisioning status. ringlet neither ports nor reserves numbers, so
-    every number it holds is `Normal`; the filter still accepts the other documented values."""
-
-    NORMAL = "Normal"
-    PENDING = "Pending"
-    PORTED_IN = "PortedIn"
-    TEMPORARY = "Temporary"
-
-
-class ServiceFeature(StrEnum):
-    """The messaging entries of an extension's `serviceFeatures`."""
-
-    SMS = "SMS"
-    SMS_RECEIVING = "SMSReceiving"
-    PAGER = "Pager"
-    PAGER_RECEIVING = "PagerReceiving"
-
-
-# Statuses an admin may set (ExtensionUpdateRequest); `Unassigned` describes an extension
-# without a number and cannot be set.
-SETTABLE_STATUSES = frozenset(
-    {
-        ExtensionStatus.ENABLED,
-        ExtensionStatus.DISABLED,
-        ExtensionStatus.FROZEN,
-        ExtensionStatus.NOT_ACTIVATED,
-    }
-)
-
-# facts §11: a non-admin sees the other extensions' direct numbers and the main number, not
-# the company's other numbers (fax, additional company numbers, ...).
-_PUBLIC_USAGE = frozenset({UsageType.DIRECT_NUMBER, UsageType.MAIN_COMPANY_NUMBER})
 
 # Every user holds updateExtension's user permission (EditUserInfo) for its own contact
 # details, which the API layer checks; changing an extension's status needs it at account
@@ -124,42 +95,6 @@ class MembershipChange:
     department_id: int
     added: tuple[int, ...] = ()
     removed: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class NumberQuery:
-    usage_types: frozenset[UsageType] = frozenset()
-    status: NumberStatus | None = None
-
-    def matches(self, number: PhoneNumber) -> bool:
-        if self.usage_types and number.usage_type not in self.usage_types:
-            return False
-        return self.status in (None, NumberStatus.NORMAL)
-
-
-def visible_to(caller: Caller, number: PhoneNumber) -> bool:
-    """facts §11: admins see every number of the account; others their own numbers, and of the
-    rest only direct numbers and the main number."""
-    if caller.is_admin or number.extension_id == caller.extension_id:
-        return True
-    return number.usage_type in _PUBLIC_USAGE
-
-
-def service_features(extension: Extension) -> list[tuple[ServiceFeature, bool]]:
-    """R2 (who receives) and R5-R7 (who sends) as the extension's own feature flags."""
-    return [
-        (ServiceFeature.SMS, sending.may_send(extension, MessageType.SMS)),
-        (ServiceFeature.SMS_RECEIVING, receives(extension.type, MessageType.SMS)),
-        (ServiceFeature.PAGER, sending.may_send(extension, MessageType.PAGER)),
-        (ServiceFeature.PAGER_RECEIVING, receives(extension.type, MessageType.PAGER)),
-    ]
-
-
-def split_name(name: str) -> tuple[str, str]:
-    """ringlet keeps one `name`; RingCentral's contact has first and last names. The first
-    word is the first name, the rest the last name."""
-    first, _, last = name.partition(" ")
-    return first, last
 
 
 class DirectoryService:

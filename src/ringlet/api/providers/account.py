@@ -15,14 +15,10 @@ from ringlet.api.context import Ctx
 from ringlet.api.paging import page_request, paged_body
 from ringlet.api.responses import empty_response, json_response
 from ringlet.domain.access import Reach
+from ringlet.domain.directory import NumberQuery, NumberStatus
 from ringlet.domain.enums import ExtensionStatus, ExtensionType, UsageType
 from ringlet.domain.errors import InvalidParameter, ResourceNotFound
-from ringlet.services.directory import (
-    ExtensionChanges,
-    MembershipChange,
-    NumberQuery,
-    NumberStatus,
-)
+from ringlet.services.directory import ExtensionChanges, MembershipChange
 from ringlet.store.directory import ExtensionFilter
 
 # listExtensionPhoneNumbers documents a shorter usageType enum than the account list.
