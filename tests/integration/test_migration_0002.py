@@ -11,7 +11,7 @@ from alembic import command
 from ringlet.domain.enums import Direction, MessageStatus, MessageType, ReadStatus
 from ringlet.domain.model import Party
 from ringlet.message_json import stored_record
-from ringlet.store import messages, migrate
+from ringlet.store import messages, migrate, parties
 from ringlet.store.database import create_engine
 from tests.support.server import fresh_database
 
@@ -24,7 +24,7 @@ _ROWS = [
         MessageType.SMS,
         Direction.OUTBOUND,
         'Grüße "quoted"\nline 👋',
-        messages.encode_parties(
+        parties.encode_parties(
             Party(phone_number="+16505550100", name='O\'Neil "Bob"'),
             (Party(phone_number="+16505550101"),),
         ),
@@ -36,7 +36,7 @@ _ROWS = [
         MessageType.PAGER,
         Direction.INBOUND,
         "pager",
-        messages.encode_parties(
+        parties.encode_parties(
             Party(extension_number="101", extension_id=7100, name="Olivia"),
             (
                 Party(extension_number="101", extension_id=7100, name="Olivia"),

@@ -32,7 +32,7 @@ from ringlet.domain.recipients import SmsRoute, plan_pager, route_sms
 from ringlet.domain.sending import check_pager_sender, check_sms_sender
 from ringlet.domain.text import check_text
 from ringlet.domain.threads import check_reply_allowed, sms_conversation_id
-from ringlet.store import directory, messages
+from ringlet.store import directory, messages, threads
 from ringlet.store.cache import Caches
 from ringlet.store.database import Database
 
@@ -205,9 +205,7 @@ class MessagingService:
             if cmd.reply_on is not None:
                 conversation = messages.conversation_of_message(conn, account_id, cmd.reply_on)
                 thread = (
-                    None
-                    if conversation is None
-                    else messages.thread(conn, account_id, conversation)
+                    None if conversation is None else threads.thread(conn, account_id, conversation)
                 )
                 if thread is None:
                     raise ResourceNotFound("replyOn", str(cmd.reply_on))
@@ -233,7 +231,7 @@ class MessagingService:
             explicit_ids = {e.id for e in targets if e.id not in plan.department_ids}
             if thread is None:
                 conversation_id = self.new_conversation_id()
-                messages.create_thread(
+                threads.create_thread(
                     conn,
                     account_id,
                     conversation_id,
@@ -242,7 +240,7 @@ class MessagingService:
                 )
             else:
                 conversation_id = thread.conversation_id
-                messages.add_thread_members(
+                threads.add_thread_members(
                     conn, conversation_id, explicit_ids, plan.department_ids, thread
                 )
             # R10: `to` lists the sender and everyone addressed (departments as themselves).

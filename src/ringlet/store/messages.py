@@ -1,15 +1,16 @@
-"""Queries over message stores and Pager threads. Account id first, always (R14)."""
+"""Queries over message stores: storing the copies of a message, changing them, reading them
+by id and listing them by filter. Account id first, always (R14). Pager threads are in
+threads.py, the encoding of a message's parties in parties.py."""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
@@ -20,76 +21,31 @@ from ringlet.domain.enums import (
     MessageType,
     ReadStatus,
 )
-from ringlet.domain.model import Message, NewMessage, PagerThread, Party
+from ringlet.domain.model import Message, NewMessage
 from ringlet.message_json import StoredRecord, fixed_members
 from ringlet.store import store_versions
+from ringlet.store.parties import decode_parties, encode_parties
 from ringlet.store.schema import (
     department_members,
     messages,
     pager_thread_departments,
     pager_thread_members,
-    pager_threads,
 )
 
-# -- how parties are kept: a compact JSON document per message --------------------------------
-
-
-class _StoredParty(msgspec.Struct, omit_defaults=True):
-    p: str | None = None  # phone number
-    n: str | None = None  # extension number
-    i: int | None = None  # extension id
-    m: str | None = None  # name
-    t: bool | None = None  # target
-    s: str | None = None  # message status
-
-
-class _StoredParties(msgspec.Struct):
-    f: _StoredParty
-    to: list[_StoredParty]
-
-
-_encoder = msgspec.json.Encoder()
-_decoder = msgspec.json.Decoder(_StoredParties)
-
-
-def _store_party(p: Party) -> _StoredParty:
-    return _StoredParty(
-        p=p.phone_number,
-        n=p.extension_number,
-        i=p.extension_id,
-        m=p.name,
-        t=p.target,
-        s=None if p.message_status is None else p.message_status.value,
-    )
-
-
-def _load_party(s: _StoredParty) -> Party:
-    return Party(
-        phone_number=s.p,
-        extension_number=s.n,
-        extension_id=s.i,
-        name=s.m,
-        target=s.t,
-        message_status=None if s.s is None else MessageStatus(s.s),
-    )
-
-
-def encode_parties(sender: Party, recipients: Sequence[Party]) -> str:
-    stored = _StoredParties(_store_party(sender), [_store_party(r) for r in recipients])
-    return _encoder.encode(stored).decode()
+# -- rows to Message -------------------------------------------------------------------------
 
 
 def _message(row: Row[tuple[Any, ...]]) -> Message:
     m = row._mapping
-    parties = _decoder.decode(m["parties"])
+    sender, recipients = decode_parties(m["parties"])
     return Message(
         id=m["id"],
         account_id=m["account_id"],
         extension_id=m["extension_id"],
         type=MessageType(m["type"]),
         direction=Direction(m["direction"]),
-        sender=_load_party(parties.f),
-        recipients=tuple(_load_party(p) for p in parties.to),
+        sender=sender,
+        recipients=recipients,
         subject=m["subject"],
         conversation_id=m["conversation_id"],
         message_status=MessageStatus(m["message_status"]),
@@ -99,44 +55,6 @@ def _message(row: Row[tuple[Any, ...]]) -> Message:
         last_modified_ms=m["modified_ms"],
         pg_to_department=m["pg_to_department"],
     )
-
-
-def decode_parties(text: str) -> tuple[Party, tuple[Party, ...]]:
-    """The sender and recipients kept in `messages.parties`."""
-    parties = _decoder.decode(text)
-    return _load_party(parties.f), tuple(_load_party(p) for p in parties.to)
-
-
-@dataclass(frozen=True, slots=True)
-class StoredFixedPart:
-    """The columns a record's fixed part is rendered from (message_json.FixedPart), for rows
-    read back as they are stored (migration 0002 fills `fixed_json` with it)."""
-
-    type: MessageType
-    direction: Direction
-    sender: Party
-    recipients: tuple[Party, ...]
-    conversation_id: int
-    pg_to_department: bool | None
-
-    @classmethod
-    def of_row(
-        cls,
-        type_: str,
-        direction: str,
-        parties: str,
-        conversation_id: int,
-        pg_to_department: bool | None,
-    ) -> StoredFixedPart:
-        sender, recipients = decode_parties(parties)
-        return cls(
-            MessageType(type_),
-            Direction(direction),
-            sender,
-            recipients,
-            conversation_id,
-            None if pg_to_department is None else bool(pg_to_department),
-        )
 
 
 # -- writing ------------------------------------------------------------------------------------
@@ -513,72 +431,6 @@ def conversation_of_message(conn: Connection, account_id: int, message_id: int) 
     if row is None or row.type != MessageType.PAGER.value:
         return None
     return int(row.conversation_id)
-
-
-# -- Pager threads (R12) ------------------------------------------------------------------------
-
-
-def create_thread(
-    conn: Connection,
-    account_id: int,
-    conversation_id: int,
-    member_ids: Iterable[int],
-    department_ids: Iterable[int],
-) -> None:
-    conn.execute(
-        sa.insert(pager_threads).values(conversation_id=conversation_id, account_id=account_id)
-    )
-    add_thread_members(conn, conversation_id, member_ids, department_ids, existing=None)
-
-
-def add_thread_members(
-    conn: Connection,
-    conversation_id: int,
-    member_ids: Iterable[int],
-    department_ids: Iterable[int],
-    existing: PagerThread | None,
-) -> None:
-    known_members = existing.member_extension_ids if existing else frozenset()
-    known_departments = existing.department_ids if existing else frozenset()
-    members = [
-        {"conversation_id": conversation_id, "extension_id": e}
-        for e in sorted(set(member_ids) - known_members)
-    ]
-    departments = [
-        {"conversation_id": conversation_id, "department_id": d}
-        for d in sorted(set(department_ids) - known_departments)
-    ]
-    if members:
-        conn.execute(sa.insert(pager_thread_members), members)
-    if departments:
-        conn.execute(sa.insert(pager_thread_departments), departments)
-
-
-def thread(conn: Connection, account_id: int, conversation_id: int) -> PagerThread | None:
-    found = conn.execute(
-        sa.select(pager_threads.c.conversation_id).where(
-            pager_threads.c.account_id == account_id,
-            pager_threads.c.conversation_id == conversation_id,
-        )
-    ).first()
-    if found is None:
-        return None
-    members = conn.execute(
-        sa.select(pager_thread_members.c.extension_id).where(
-            pager_thread_members.c.conversation_id == conversation_id
-        )
-    )
-    departments = conn.execute(
-        sa.select(pager_thread_departments.c.department_id).where(
-            pager_thread_departments.c.conversation_id == conversation_id
-        )
-    )
-    return PagerThread(
-        conversation_id=conversation_id,
-        account_id=account_id,
-        member_extension_ids=frozenset(r[0] for r in members),
-        department_ids=frozenset(r[0] for r in departments),
-    )
 
 
 # -- message-store queries added for the store and sync services --------------------------------

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from ringlet.message_json import fixed_members
-from ringlet.store.messages import StoredFixedPart
+from ringlet.store.parties import StoredFixedPart
 
 revision: str = "0002"
 down_revision: str | None = "0001"
