@@ -1,4 +1,5 @@
-"""The pure rules of the token endpoint (services/oauth.py): lifetimes, usernames, clients."""
+"""The pure rules of the token endpoint (domain/oauth.py) and its client checks: lifetimes,
+usernames, clients."""
 
 from __future__ import annotations
 
@@ -11,14 +12,8 @@ from ringlet.domain.errors import (
     UnknownClient,
 )
 from ringlet.domain.model import App
-from ringlet.services.oauth import (
-    ClientCredentials,
-    OAuthService,
-    scope_of,
-    seconds,
-    split_username,
-    token_lifetimes,
-)
+from ringlet.domain.oauth import scope_of, seconds, split_username, token_lifetimes
+from ringlet.services.oauth import ClientCredentials, OAuthService
 
 
 @pytest.mark.parametrize(

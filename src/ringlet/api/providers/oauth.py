@@ -29,12 +29,8 @@ from ringlet.domain.errors import (
     RequestTooLarge,
     UnknownClient,
 )
-from ringlet.services.oauth import (
-    PASSWORD_GRANT,
-    ClientCredentials,
-    IssuedToken,
-    TokenRequest,
-)
+from ringlet.domain.oauth import PASSWORD_GRANT
+from ringlet.services.oauth import ClientCredentials, IssuedToken, TokenRequest
 
 FORM_MEDIA_TYPE: Final = "application/x-www-form-urlencoded"
 # RFC 6749 5.1: token responses must not be cached.
