@@ -13,6 +13,9 @@ URL. What the SDK puts on the wire (facts 7.4, 15), and what ringlet must theref
   without a body included;
 - query strings built by hand WITHOUT URL-encoding, so a `+` in a phone number or in a time
   zone offset arrives as a space;
+- MMS and fax through its `MultipartBuilder`: `multipart/form-data` (or, switched, `multipart/mixed`
+  with the same form-data part headers), the request in a part named `json`, files in parts named
+  `attachment`;
 - and it reads: JSON with `Content-Type: application/json`, several messages at once through its
   own `ApiResponse.multipart()` (`multipart/mixed`, a leading `{"response": [...]}` part), and
   errors as `ApiException("HTTP <status> <raw body> (request details...)")`.
@@ -37,6 +40,7 @@ from ringcentral import SDK
 from ringcentral.http.api_exception import ApiException
 from ringcentral.http.api_response import ApiResponse
 from ringcentral.http.client import Client
+from ringcentral.http.multipart_builder import MultipartBuilder
 from ringcentral.platform.events import Events
 from ringcentral.platform.platform import Platform
 
@@ -546,6 +550,59 @@ def test_message_sync_full_then_incremental(login_as: LoginAs, account: Provisio
     )
     deleted = [r for r in again["records"] if r["id"] == first["id"]]
     assert [r["availability"] for r in deleted] == ["Deleted"]
+
+
+def _multipart_send(
+    platform: Platform, body: dict[str, Any], *, mixed: bool = False, files: int = 0
+) -> ApiResponse:
+    """What an application does to send an MMS with the SDK (its demo posts to `.../sms`)."""
+    builder = MultipartBuilder(platform).set_body(body).set_multipart_mixed(mixed)
+    for n in range(files):
+        builder.add((f"photo{n}.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "image/png"))
+    response: ApiResponse = platform.send_request(builder.request(f"{EXT}/sms"))
+    return response
+
+
+@pytest.mark.parametrize("mixed", [False, True], ids=["form-data", "mixed"])
+def test_sms_through_the_multipart_builder(
+    login_as: LoginAs, account: ProvisionedAccount, mixed: bool
+) -> None:
+    bob = login_as(account, "102")
+    olivia = login_as(account, "101", jwt=True)
+    request = {
+        "from": {"phoneNumber": account.ext("102").number},
+        "to": [{"phoneNumber": account.ext("101").number}],
+        "text": "sent as parts",
+    }
+    response = _multipart_send(bob, request, mixed=mixed)
+
+    sent_type = response.request().headers["Content-Type"]
+    assert sent_type.startswith("multipart/mixed;" if mixed else "multipart/form-data;")
+    assert response.response().status_code == 200
+    sms = body(response)
+    assert (sms["type"], sms["direction"], sms["subject"]) == ("SMS", "Outbound", "sent as parts")
+    assert [r["id"] for r in listed(bob)] == [sms["id"]]
+    (inbound,) = listed(olivia)
+    assert (inbound["subject"], inbound["conversationId"]) == (
+        "sent as parts",
+        sms["conversationId"],
+    )
+
+
+def test_mms_through_the_multipart_builder_is_refused(
+    login_as: LoginAs, account: ProvisionedAccount
+) -> None:
+    bob = login_as(account, "102")
+    olivia = login_as(account, "101", jwt=True)
+    request = {
+        "from": {"phoneNumber": account.ext("102").number},
+        "to": [{"phoneNumber": account.ext("101").number}],
+        "text": "with a photo",
+    }
+
+    error = api_error(lambda: _multipart_send(bob, request, files=1), 403, "BIL-103")
+    assert error["message"] == "Feature [MMS] is not available for current account"
+    assert listed(bob) == [] and listed(olivia) == []
 
 
 # -- errors as the SDK reports them ----------------------------------------------------------

@@ -43,7 +43,7 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _is_json(content_type: str | None) -> bool:
+def is_json_media(content_type: str | None) -> bool:
     if not content_type:
         return True  # RingCentral treats a body without a media type as JSON
     media = content_type.split(";", 1)[0].strip().lower()
@@ -65,7 +65,7 @@ def _parameter_of(error: msgspec.ValidationError) -> str:
 
 
 def decode_json(raw: bytes, content_type: str | None, into: type[T]) -> T:
-    if not _is_json(content_type):
+    if not is_json_media(content_type):
         raise UnsupportedMediaType(content_type or "", "application/json")
     if not raw.strip():
         raise UnparsableRequest(

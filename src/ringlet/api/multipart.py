@@ -16,6 +16,10 @@ body (api/errors.error_body), or nothing for a 204.
 A bulk PUT may carry one JSON object for every id, a JSON array of `{"resourceId"?, "body"}`
 (by position, or with `*` in the path naming the ids), or a multipart/mixed body with one JSON
 part per id (facts 3).
+
+createSMSMessage also takes its request as `multipart/form-data` or `multipart/mixed` (the
+Python SDK's MultipartBuilder, facts 7.4): the JSON request in a part named `json`, files in
+further parts. Both needs share one parser of request bodies (`body_parts`).
 """
 
 from __future__ import annotations
@@ -26,16 +30,19 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from email.message import Message
 from http import HTTPStatus
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ringlet.api.body import decode_json, read_body
+from ringlet.api.body import decode_json, is_json_media, read_body
 from ringlet.api.responses import encode
 from ringlet.domain.errors import BatchTooLarge, InvalidParameter, UnparsableRequest
+
+T = TypeVar("T")
 
 MULTIPART_JSON = "application/vnd.ringcentral.multipart+json"
 MULTI_STATUS = 207
@@ -171,15 +178,102 @@ def _entry(item: Any) -> tuple[str | None, Any]:
 
 def json_parts(raw: bytes, content_type: str) -> list[Any]:
     """The JSON documents of a `multipart/mixed` request body, one per part, in order."""
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
-    if not message.is_multipart():
+    parts = body_parts(raw, content_type)
+    if not parts:
         raise UnparsableRequest("Cannot parse request: the multipart body has no parts")
     documents: list[Any] = []
-    for part in message.iter_parts():
-        payload = part.get_payload(decode=True)
+    for part in parts:
         try:
-            documents.append(msgspec.json.decode(payload if isinstance(payload, bytes) else b""))
+            documents.append(msgspec.json.decode(part.payload))
         except msgspec.DecodeError:
             raise UnparsableRequest("JSON can't be parsed.", error_code="CMN-103") from None
     return documents
+
+
+# -- multipart requests (createSMSMessage) -------------------------------------------------------
+
+_FORM_MEDIA_TYPES = frozenset({"multipart/form-data", "multipart/mixed"})
+JSON_PART = "json"  # the part MultipartBuilder names; also the parameter its errors name
+
+
+@dataclass(frozen=True, slots=True)
+class BodyPart:
+    """One part of a multipart request body, as sent."""
+
+    name: str | None  # Content-Disposition's `name`; the SDK sends it in multipart/mixed too
+    content_type: str | None  # None when the part has no Content-Type header
+    payload: bytes  # after any Content-Transfer-Encoding
+
+
+@dataclass(frozen=True, slots=True)
+class MultipartRequest(Generic[T]):
+    """A multipart request: its JSON part, decoded, and every other non-empty part."""
+
+    body: T
+    attachments: tuple[BodyPart, ...]
+
+
+def is_multipart_form(content_type: str) -> bool:
+    """`multipart/form-data` or `multipart/mixed`, in any case, parameters aside."""
+    # A prefix test first: a JSON send, nearly every request, is decided by it alone.
+    if content_type[:10].lower() != "multipart/":
+        return False
+    return content_type.split(";", 1)[0].strip().lower() in _FORM_MEDIA_TYPES
+
+
+def body_parts(raw: bytes, content_type: str) -> list[BodyPart]:
+    """The parts of a multipart request body in order; none when it cannot be parsed as one
+    (no boundary, the boundary never found). The email parser is lenient about the rest (a
+    missing closing delimiter), as servers commonly are."""
+    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + raw)
+    if not message.is_multipart():
+        return []
+    return [_body_part(part) for part in message.iter_parts()]
+
+
+def _body_part(part: Message) -> BodyPart:
+    name = part.get_param("name", header="content-disposition")
+    payload = part.get_payload(decode=True)
+    if not isinstance(payload, bytes):
+        # A nested multipart (or message/rfc822) part has no payload of its own: keep it
+        # whole, so that it still counts as content and never reads as an empty part.
+        payload = part.as_bytes()
+    content_type = part.get("content-type")
+    return BodyPart(
+        name=name if isinstance(name, str) else None,
+        content_type=None if content_type is None else str(content_type),
+        payload=payload,
+    )
+
+
+async def read_multipart_request(
+    request: Request, content_type: str, into: type[T], *, max_bytes: int
+) -> MultipartRequest[T]:
+    """A multipart request body (`is_multipart_form`), read within the same bound as a JSON
+    body. The JSON part is the part named `json`, or else the first non-empty part whose type
+    is JSON or unstated; it is decoded exactly as a JSON body would be (CMN-101 naming the
+    field, CMN-103). Every other non-empty part is returned as an attachment, for the caller
+    to judge. A body without a JSON part, or that does not parse: CMN-101 naming `json`."""
+    raw = await read_body(request, max_bytes)
+    parts = body_parts(raw, content_type)
+    if not parts:
+        raise InvalidParameter(JSON_PART, "the multipart body cannot be parsed")
+    chosen = _pick_json_part(parts)
+    if chosen is None:
+        raise InvalidParameter(JSON_PART, "the multipart body has no JSON part")
+    # The part is JSON by its place, whatever type it states: read it as a body without one.
+    body = decode_json(chosen.payload, None, into)
+    attachments = tuple(part for part in parts if part is not chosen and part.payload)
+    return MultipartRequest(body, attachments)
+
+
+def _pick_json_part(parts: Sequence[BodyPart]) -> BodyPart | None:
+    for part in parts:
+        if part.name == JSON_PART:
+            return part
+    for part in parts:
+        # An empty form field without a type is not a request; skip it like an empty file.
+        if part.payload and is_json_media(part.content_type):
+            return part
+    return None

@@ -28,7 +28,8 @@ direct subclasses of `RingletError`) to a status, looked up along the class's MR
     │   ├── NumberNotSmsEnabled           MSG-242  (R5)
     │   ├── ExtensionCannotSend           MSG-314
     │   ├── DepartmentCannotSendPager     MSG-330  (R7)
-    │   └── NotInConversation             MSG-326  (R12)
+    │   ├── NotInConversation             MSG-326  (R12)
+    │   └── MmsNotAvailable               BIL-103  (a multipart send with files: no MMS)
     ├── NotFound                          404
     │   ├── ResourceNotFound              CMN-102
     │   └── InvalidUri                    CMN-120
@@ -323,6 +324,16 @@ class NotInConversation(Forbidden):
             "Reply is denied for user, who is no longer a thread participant",
             parameter_name="replyOn",
         )
+
+
+class MmsNotAvailable(Forbidden):
+    """An SMS sent with attachments is an MMS; ringlet has none, so it answers as RingCentral
+    does for an account without the MMS feature."""
+
+    error_code = "BIL-103"
+
+    def __init__(self) -> None:
+        super().__init__("Feature [MMS] is not available for current account")
 
 
 # -- 404 and others ------------------------------------------------------------------------
