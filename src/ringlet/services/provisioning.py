@@ -24,6 +24,7 @@ from ringlet.demo import demo_fixture
 from ringlet.demo.intro import DemoIntro, DemoStatus
 from ringlet.domain.errors import InvalidInput
 from ringlet.fixtures import Fixture, from_document, parse_json, parse_yaml, read_path
+from ringlet.store import fixture_plans
 from ringlet.store import provisioning as store
 from ringlet.store.cache import Caches
 from ringlet.store.database import Database
@@ -70,7 +71,7 @@ class LoadReport:
 
 
 class _PreparedSecrets:
-    """`store.Secrets` with the argon2 work done ahead: `prepare` computes, for each
+    """`fixture_plans.Secrets` with the argon2 work done ahead: `prepare` computes, for each
     (current hash, plain) the load will ask about, the hash to store; `hash_for` hands them
     out, computing on the spot only what was not foreseen (a row changed in between).
 
@@ -152,7 +153,7 @@ class ProvisioningService:
 
     def _prepare_now(self, fixture: Fixture) -> _PreparedSecrets:
         secrets = _PreparedSecrets()
-        secrets.prepare(self.db.read_now(lambda conn: store.secret_needs(conn, fixture)))
+        secrets.prepare(self.db.read_now(lambda conn: fixture_plans.secret_needs(conn, fixture)))
         return secrets
 
     def _load_now(self, fixture: Fixture) -> LoadReport:
@@ -178,7 +179,7 @@ class ProvisioningService:
         return await self._load(await asyncio.to_thread(from_document, document))
 
     async def _load(self, fixture: Fixture) -> LoadReport:
-        needs = await self.db.read(lambda conn: store.secret_needs(conn, fixture))
+        needs = await self.db.read(lambda conn: fixture_plans.secret_needs(conn, fixture))
         secrets = _PreparedSecrets()
         await asyncio.to_thread(secrets.prepare, needs)
         try:
