@@ -44,8 +44,11 @@ TEXT = "Hello from the benchmark"
 EXTENSION_PATH = "/restapi/v1.0/account/~/extension/~"
 # uvicorn options of the reference: those `ringlet serve` runs with (uvicorn.run in ringlet/cli.py:
 # one worker, loop/http auto, access_log=False, server_header=False). Keep the two in step.
-UVICORN_OPTIONS = ["--workers", "1", "--loop", "auto", "--http", "auto", "--no-access-log",
-                   "--no-server-header"]  # fmt: skip
+UVICORN_OPTIONS = ["--workers", "1", "--no-access-log", "--no-server-header"]
+# --stack: the event loop and HTTP implementation both targets run on. `auto` takes uvloop and
+# httptools (installed with uvicorn[standard]); `plain` is uvicorn without them (asyncio, h11),
+# what a bare `pip install uvicorn` runs.
+STACKS = {"auto": ("auto", "auto"), "plain": ("asyncio", "h11")}
 
 
 class BenchError(Exception):
@@ -450,6 +453,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=1,
         help="ringlet server processes (ringlet serve --workers); the reference keeps one",
     )
+    add(
+        "--stack",
+        choices=sorted(STACKS),
+        default="auto",
+        help="event loop and HTTP implementation of both targets: auto (uvloop and httptools "
+        "when installed) or plain (asyncio and h11, uvicorn without its extras)",
+    )
     add("--output", type=Path, default=DEFAULT_OUTPUT, help="where to write the JSON results")
     add(
         "--self-test",
@@ -471,7 +481,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def _uvicorn(app: str, port: int) -> list[str]:
+def _uvicorn(app: str, port: int, stack: str) -> list[str]:
+    loop, http = STACKS[stack]
     return [
         sys.executable,
         "-m",
@@ -484,13 +495,17 @@ def _uvicorn(app: str, port: int) -> list[str]:
         "--port",
         str(port),
         *UVICORN_OPTIONS,
+        "--loop",
+        loop,
+        "--http",
+        http,
     ]
 
 
 def _ringlet_server(args: argparse.Namespace, workdir: Path) -> Server:
     port = _free_port()
     if args.self_test:
-        return Server("ringlet", _uvicorn("selftest_server:app", port), port, workdir)
+        return Server("ringlet", _uvicorn("selftest_server:app", port, args.stack), port, workdir)
     command = [
         sys.executable,
         "-m",
@@ -506,6 +521,10 @@ def _ringlet_server(args: argparse.Namespace, workdir: Path) -> Server:
         str(FIXTURE),
         "--workers",
         str(args.workers),
+        "--loop",
+        STACKS[args.stack][0],
+        "--http",
+        STACKS[args.stack][1],
     ]
     return Server("ringlet", command, port, workdir)
 
@@ -589,7 +608,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             (workdir / "list.json").write_bytes(list_bytes)
 
         port = _free_port()
-        reference = Server("reference", _uvicorn("reference_app:app", port), port, workdir)
+        command = _uvicorn("reference_app:app", port, args.stack)
+        reference = Server("reference", command, port, workdir)
         started.append(reference)
         print(f"starting reference on {reference.url}", flush=True)
         reference.start(
@@ -641,6 +661,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def print_report(report: dict[str, Any]) -> None:
     print(
         "\nSELF-TEST: ringlet replaced by bench/selftest_server.py" if report["self_test"] else ""
+    )
+    options = report["options"]
+    loop, http = STACKS[options["stack"]]
+    print(
+        f"both targets on uvicorn --loop {loop} --http {http} (--stack {options['stack']}); "
+        f"ringlet with {options['workers']} worker process(es), the reference with one"
     )
     columns = ("req/s", "p50 ms", "p99 ms", "non-2xx", "sock err")
     header = f"{'scenario':<9}{'target':<11}" + "".join(f"{c:>11}" for c in columns)

@@ -118,6 +118,22 @@ def main() -> None:
     "through another within a second (env RINGLET_WORKERS).",
 )
 @click.option(
+    "--http",
+    "http_impl",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "httptools", "h11"]),
+    help="HTTP/1.1 implementation (uvicorn's): auto takes httptools when installed.",
+)
+@click.option(
+    "--loop",
+    "loop_impl",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "uvloop", "asyncio"]),
+    help="Event loop (uvicorn's): auto takes uvloop when installed.",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -137,6 +153,8 @@ def serve(
     cors_origins: str,
     min_access_token_ttl: int,
     workers: int,
+    http_impl: str,
+    loop_impl: str,
     log_level: str,
 ) -> None:
     """Start the server."""
@@ -185,6 +203,8 @@ def serve(
             log_level=log_level,
             access_log=False,
             server_header=False,
+            http=http_impl,
+            loop=loop_impl,
             **more,
         )
 

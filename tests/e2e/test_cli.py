@@ -16,8 +16,9 @@ import yaml
 
 from ringlet import __version__
 from tests.e2e.test_provisioning import reference, rows, snapshot
+from tests.support.client import ApiClient
 from tests.support.fixtures import FIXTURE_PATH
-from tests.support.openapi import REPO_ROOT
+from tests.support.openapi import REPO_ROOT, SpecValidator
 from tests.support.server import RingletServer, free_port, fresh_database
 
 _ENV_NAMES = ("RINGLET_DATABASE_URL", "RINGLET_HOST", "RINGLET_PORT", "RINGLET_ADMIN_TOKEN")
@@ -164,6 +165,28 @@ def test_serve_with_a_fixture_loads_it_on_every_start(
     srv.restart()
     assert "(created 0, updated 0, unchanged 17)" in srv.log_text()
     assert snapshot(srv.database_url) == loaded
+
+
+def test_serve_on_plain_uvicorn(
+    server_factory: Callable[..., RingletServer], spec_validator: SpecValidator
+) -> None:
+    """`--loop asyncio --http h11`: uvicorn without its extras (the benchmark's `--stack plain`)."""
+    srv = server_factory(extra_args=["--demo", "--loop", "asyncio", "--http", "h11"])
+    with ApiClient(srv.base_url, validator=spec_validator) as api:
+        token = api.token_request(
+            {
+                "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                "assertion": "jwt-olivia-101",
+            },
+            client_id="demo-app",
+            client_secret="demo-secret",
+        )
+        assert token.status_code == 200, token.text
+        olivia = api.with_token(token.json()["access_token"])
+        me = olivia.get("/restapi/v1.0/account/~/extension/~")
+        assert me.status_code == 200
+        assert me.json()["extensionNumber"] == "101"
+        olivia.close()
 
 
 def test_serve_demo_prints_how_to_log_in_and_the_login_works(
