@@ -70,7 +70,6 @@ class _Endpoint:
 
     async def respond(self, request: Request) -> Response:
         services: Services = request.app.state.services
-        request.state.operation = self.operation
         throttle = self.throttle
         # Nothing is counted until the key is known (a 401 does not count).
         remaining = self.unspent
