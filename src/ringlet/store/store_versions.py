@@ -1,12 +1,13 @@
 """A change counter per message store, shared by every process on the database.
 
 Whatever can change what an extension's store lists — a message stored in it, a readStatus or
-availability change, a change of department membership (R12 decides which Pager threads a
-reader still reads) — `touch`es the store inside its transaction. The counters of every store
-touched are bumped once, just before that transaction commits, in ascending order of extension
-id: a group commit of 50 sends between two extensions bumps two rows, and on PostgreSQL two
-transactions never take the counters' row locks in opposite orders (no deadlock). A job whose
-savepoint is rolled back still bumps its stores: one more bump only costs a memo miss.
+availability change, a change of department membership or of a thread's members (R12 decides
+which Pager threads a reader still reads) — `touch`es the store inside its transaction. The
+counters of every store touched are bumped once, just before that transaction commits, in
+ascending order of extension id: a group commit of 50 sends between two extensions bumps two
+rows, and on PostgreSQL two transactions never take the counters' row locks in opposite orders
+(no deadlock). A job whose savepoint is rolled back still bumps its stores: one more bump only
+costs a memo miss.
 
 A reader takes `current` *before* it reads a page: a page read after a later commit is then
 filed under the older version and merely missed next time, never served as newer than it is.

@@ -9,7 +9,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ringlet.domain.model import PagerThread
-from ringlet.store.schema import pager_thread_departments, pager_thread_members, pager_threads
+from ringlet.store import store_versions
+from ringlet.store.schema import (
+    department_members,
+    pager_thread_departments,
+    pager_thread_members,
+    pager_threads,
+)
 
 
 def create_thread(
@@ -46,6 +52,22 @@ def add_thread_members(
         conn.execute(sa.insert(pager_thread_members), members)
     if departments:
         conn.execute(sa.insert(pager_thread_departments), departments)
+    if existing is not None and (members or departments):
+        # Whoever joins a thread may read its earlier copies in their own store again (one who
+        # had left a department it was addressed to), inactive extensions too, which receive
+        # nothing now: their lists change without a message stored for them.
+        joined = {m["extension_id"] for m in members}
+        added_departments = [d["department_id"] for d in departments]
+        if added_departments:
+            joined.update(
+                r[0]
+                for r in conn.execute(
+                    sa.select(department_members.c.extension_id).where(
+                        department_members.c.department_id.in_(added_departments)
+                    )
+                )
+            )
+        store_versions.touch(conn, joined)
 
 
 def thread(conn: Connection, account_id: int, conversation_id: int) -> PagerThread | None:
