@@ -72,6 +72,14 @@ class MessageStoreService:
             require_extension(self.caches, conn, account_id, extension_id)
             if selection is None:
                 return [], False
+            if selection.distinct_conversations:
+                # Not memoised: a conversation's newest message is the one with the highest id,
+                # which need not be the newest by creation time (clocks of several processes),
+                # so a moving window can change a conversation's representative.
+                found = store.list_records(
+                    conn, account_id, extension_id, selection, offset, limit + 1
+                )
+                return writer.raw(found[:limit]), len(found) > limit
             version = store_versions.current(conn, extension_id)  # before the page: see there
             key = (
                 account_id,
