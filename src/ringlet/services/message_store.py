@@ -72,30 +72,28 @@ class MessageStoreService:
             require_extension(self.caches, conn, account_id, extension_id)
             if selection is None:
                 return [], False
-            if selection.distinct_conversations:
-                # Not memoised: a conversation's newest message is the one with the highest id,
-                # which need not be the newest by creation time (clocks of several processes),
-                # so a moving window can change a conversation's representative.
-                found = store.list_records(
-                    conn, account_id, extension_id, selection, offset, limit + 1
+            # distinctConversations is not memoised: a conversation's newest message is the one
+            # with the highest id, which need not be the newest by creation time (clocks of
+            # several processes), so a moving window can change a conversation's representative.
+            memoised = not selection.distinct_conversations
+            if memoised:
+                version = store_versions.current(conn, extension_id)  # before the page: see there
+                key = (
+                    account_id,
+                    extension_id,
+                    writer.key,
+                    selection.without_date_from(),
+                    offset,
+                    limit,
                 )
-                return writer.raw(found[:limit]), len(found) > limit
-            version = store_versions.current(conn, extension_id)  # before the page: see there
-            key = (
-                account_id,
-                extension_id,
-                writer.key,
-                selection.without_date_from(),
-                offset,
-                limit,
-            )
-            date_from = selection.date_from_ms
-            hit = self.pages.get(key, version, date_from, limit)
-            if hit is not None:
-                return hit
+                hit = self.pages.get(key, version, selection.date_from_ms, limit)
+                if hit is not None:
+                    return hit
             found = store.list_records(conn, account_id, extension_id, selection, offset, limit + 1)
             rendered = writer.raw(found)
-            self.pages.put(key, version, date_from, rendered, [r[7] for r in found])
+            if memoised:
+                creations = [r[7] for r in found]
+                self.pages.put(key, version, selection.date_from_ms, rendered, creations)
             return rendered[:limit], len(found) > limit
 
         if selection is not None and store.is_small_read(selection, offset, limit + 1):

@@ -8,7 +8,7 @@ import msgspec
 from starlette.responses import Response
 
 from ringlet.api import wire
-from ringlet.api.body import decode_json, read_body, read_json
+from ringlet.api.body import read_json
 from ringlet.api.context import Ctx
 from ringlet.api.multipart import is_multipart_form, read_multipart_request
 from ringlet.api.responses import json_response
@@ -64,7 +64,7 @@ async def create_sms_message(ctx: Ctx) -> Response:
             raise MmsNotAvailable()
         body = multipart.body
     else:
-        body = decode_json(await read_body(ctx.request, limit), content_type, _CreateSms)
+        body = await read_json(ctx.request, _CreateSms, limit)
     command = SendSms(
         from_number=body.from_.phoneNumber,
         to_numbers=[t.phoneNumber for t in body.to],
