@@ -6,8 +6,8 @@
 - `account` / `new_account()`: a fresh copy of reference/fixture.yaml provisioned on `server`;
   `new_account(edit=lambda doc: ...)` changes the copy (in place) before it is provisioned.
 - `api`: an anonymous ApiClient; `client_for(account, "102")`: one logged in as extension 102.
-- `server_factory(extra_args=..., env=...)`: a server of its own on a new database, for tests that
-  need special flags or that stop, kill and restart it.
+- `server_factory(extra_args=..., env=..., with_admin_token=True)`: a server of its own on a new
+  database, for tests that need special flags, that stop, kill and restart it, or that reset it.
 """
 
 from __future__ import annotations
@@ -181,11 +181,21 @@ def server_factory(backend: str, tmp_path: Path) -> Iterator[Callable[..., Ringl
     with ExitStack() as stack:
 
         def make(
-            *, extra_args: Sequence[str] = (), env: dict[str, str] | None = None, start: bool = True
+            *,
+            extra_args: Sequence[str] = (),
+            env: dict[str, str] | None = None,
+            start: bool = True,
+            with_admin_token: bool = True,
         ) -> RingletServer:
             n = next(counter)
             url = stack.enter_context(fresh_database(backend, tmp_path / f"db{n}"))
-            srv = RingletServer(url, tmp_path / f"server{n}.log", extra_args=extra_args, env=env)
+            srv = RingletServer(
+                url,
+                tmp_path / f"server{n}.log",
+                extra_args=extra_args,
+                env=env,
+                with_admin_token=with_admin_token,
+            )
             stack.callback(srv.stop)  # LIFO: the server stops before its database is dropped
             if start:
                 srv.start()

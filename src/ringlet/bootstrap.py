@@ -5,9 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ringlet.api.rate_limit import RateLimiter
+from ringlet.carrier.gateway import CarrierGateway
+from ringlet.carrier.http_gateway import HttpCarrierGateway
+from ringlet.carrier.simulator import SimulatedCarrier
+from ringlet.carrier.worker import CarrierWorker
 from ringlet.clock import Clock, system_clock
 from ringlet.config import Settings
+from ringlet.services.carrier import CarrierService
 from ringlet.services.directory import DirectoryService
+from ringlet.services.inbox import InboxService
 from ringlet.services.message_store import MessageStoreService
 from ringlet.services.messaging import MessagingService
 from ringlet.services.oauth import OAuthService
@@ -29,6 +35,9 @@ class Services:
     messaging: MessagingService
     message_store: MessageStoreService
     provisioning: ProvisioningService
+    carrier: CarrierService
+    carrier_worker: CarrierWorker
+    inbox: InboxService
 
 
 def build(settings: Settings, clock: Clock = system_clock) -> Services:
@@ -40,6 +49,11 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
     db = Database(settings.database_url)
     migrate.upgrade(db.writer_engine)
     caches = Caches(clock)
+    carrier = CarrierService(db, clock, settings.carrier_delay_ms)
+    gateway: CarrierGateway = (
+        HttpCarrierGateway(settings.carrier_url) if settings.carrier_url else SimulatedCarrier(db)
+    )
+    carrier_worker = CarrierWorker(carrier, gateway, clock)
     return Services(
         settings=settings,
         db=db,
@@ -50,7 +64,16 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
             db, clock, min_access_token_ttl=settings.min_access_token_ttl, caches=caches
         ),
         directory=DirectoryService(db, clock, caches),
-        messaging=MessagingService(db, clock, caches),
+        messaging=MessagingService(
+            db,
+            clock,
+            caches,
+            carrier_delay_ms=settings.carrier_delay_ms,
+            carrier_wakeup=carrier_worker.wake,
+        ),
         message_store=MessageStoreService(db, clock, caches),
         provisioning=ProvisioningService(db, caches),
+        carrier=carrier,
+        carrier_worker=carrier_worker,
+        inbox=InboxService(db),
     )

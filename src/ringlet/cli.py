@@ -134,6 +134,30 @@ def main() -> None:
     help="Event loop (uvicorn's): auto takes uvloop when installed.",
 )
 @click.option(
+    "--carrier-delay",
+    envvar="RINGLET_CARRIER_DELAY",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 3_600_000),
+    help="Milliseconds an SMS to a handset stays Queued, and then Sent, before its final "
+    "status (env RINGLET_CARRIER_DELAY).",
+)
+@click.option(
+    "--carrier-url",
+    envvar="RINGLET_CARRIER_URL",
+    default=None,
+    help="Forward SMS to handsets to this HTTP endpoint instead of the simulated carrier; "
+    "receipts and inbound SMS come back at /_ringlet/carrier/reports and "
+    "/_ringlet/carrier/inbound (env RINGLET_CARRIER_URL).",
+)
+@click.option(
+    "--no-inspect",
+    is_flag=True,
+    envvar="RINGLET_NO_INSPECT",
+    help="Turn off the inspection endpoints under /_ringlet/ (handsets, carrier, reset, the web "
+    "inbox); needed to listen beyond loopback without --admin-token (env RINGLET_NO_INSPECT=1).",
+)
+@click.option(
     "--log-level",
     default="info",
     show_default=True,
@@ -155,12 +179,16 @@ def serve(
     workers: int,
     http_impl: str,
     loop_impl: str,
+    carrier_delay: int,
+    carrier_url: str | None,
+    no_inspect: bool,
     log_level: str,
 ) -> None:
     """Start the server."""
     import uvicorn
 
     from ringlet.api.app import create_app
+    from ringlet.api.inspect_access import startup_problem
     from ringlet.api.rate_limit import InvalidRateLimits
     from ringlet.bootstrap import build
     from ringlet.domain.errors import RingletError
@@ -177,7 +205,13 @@ def serve(
         rate_limit_penalty=rate_limit_penalty,
         cors_origins=cors_origins,
         min_access_token_ttl=min_access_token_ttl,
+        carrier_delay_ms=carrier_delay,
+        inspect=not no_inspect,
+        carrier_url=carrier_url or None,
     )
+    problem = startup_problem(settings)
+    if problem is not None:
+        raise click.UsageError(problem)
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
         services = build(settings)

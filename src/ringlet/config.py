@@ -32,3 +32,9 @@ class Settings:
     rate_limit_penalty: int = 60
     # Origins browsers may call from (CORS): "*" or a comma-separated list.
     cors_origins: str = "*"
+    # Milliseconds an SMS to a handset stays Queued, then Sent, before its final status.
+    carrier_delay_ms: int = 0
+    # Off: every /_ringlet/ inspection endpoint (handsets, carrier, reset, the web inbox) is 404.
+    inspect: bool = True
+    # Where the HTTP carrier gateway forwards outbound SMS; unset: the simulated carrier.
+    carrier_url: str | None = None

@@ -10,7 +10,8 @@ dict per record:
   smsSendingAttemptsCount (SMS). `fixed_members` encodes them once, when the message is stored,
   and the store keeps the text in `messages.fixed_json` (store/messages.py);
 - the rest, added by `RecordWriter` at read time: the id and uris (they depend on the request's
-  base URL), readStatus, availability, messageStatus and lastModifiedTime (they change), subject
+  base URL), readStatus, availability, messageStatus, lastModifiedTime, deliveryErrorCode and
+  smsDeliveryTime (they change), subject
   and attachments (a Purged message loses them, R15), and extensionId.
 
 Every string that reaches the output is escaped by msgspec's encoder; only ASCII digits and the
@@ -37,8 +38,9 @@ from ringlet.domain.model import Message, Party
 TEXT_ATTACHMENT_ID = 1  # R11: the one attachment of an SMS or Pager message is number 1
 
 # What a record needs at read time, in the order store/messages.py selects it:
-# (id, fixed_json, subject, read_status, availability, message_status, modified_ms, creation_ms).
-StoredRecord = tuple[int, str, str, str, str, str, int, int]
+# (id, fixed_json, subject, read_status, availability, message_status, modified_ms, creation_ms,
+#  delivery_error_code, sms_delivery_ms): the last two are set on SMS sent to a handset only.
+StoredRecord = tuple[int, str, str, str, str, str, int, int, str | None, int | None]
 
 _encoder = msgspec.json.Encoder()
 
@@ -109,6 +111,8 @@ def stored_record(m: Message) -> StoredRecord:
         m.message_status.value,
         m.last_modified_ms,
         m.creation_time_ms,
+        m.delivery_error_code,
+        m.sms_delivery_ms,
     )
 
 
@@ -170,12 +174,19 @@ class RecordWriter:
             message_status,
             modified,
             _creation,  # in fixed already
+            error_code,
+            delivery_ms,
         ) in records:
             head = (
                 f'{{"id":{message_id},"uri":{uri}{message_id}",{fixed},'
                 f'"readStatus":{tokens[read_status]},"availability":{tokens[availability]},'
                 f'"messageStatus":{tokens[message_status]},"lastModifiedTime":"{iso(modified)}"'
             )
+            if error_code is not None:  # a carrier's failure (carrier/)
+                head += f',"deliveryErrorCode":{encode(error_code).decode()}'
+            if delivery_ms is not None:  # the carrier's delivery receipt
+                head += f',"smsDeliveryTime":"{iso(delivery_ms)}"'
+
             if availability == purged:  # R15: a purged message keeps only its metadata
                 text = head + tail
             else:

@@ -67,10 +67,13 @@ class RingletServer:
         env: Mapping[str, str] | None = None,
         startup_timeout: float = 20.0,
         stop_timeout: float = 10.0,
+        with_admin_token: bool = True,
     ) -> None:
         self.database_url = database_url
         self.log_path = log_path
         self.admin_token = admin_token or secrets.token_hex(16)
+        # False: started without --admin-token (the inspection endpoints are then open).
+        self.with_admin_token = with_admin_token
         self.host = host
         self.port = port or free_port(host)
         self.extra_args = list(extra_args)
@@ -103,8 +106,7 @@ class RingletServer:
             str(self.port),
             "--database",
             self.database_url,
-            "--admin-token",
-            self.admin_token,
+            *(["--admin-token", self.admin_token] if self.with_admin_token else []),
             *self.extra_args,
         ]
 

@@ -108,9 +108,11 @@ def create_app(services: Services) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         services.db.start()
+        services.carrier_worker.start()
         try:
             yield
         finally:
+            await services.carrier_worker.stop()
             services.db.close()
 
     routes = [

@@ -8,7 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ringlet.api.context import Handler
-from ringlet.api.providers import account, inspect, message_store, messaging, meta, oauth, sync
+from ringlet.api.providers import (
+    account,
+    carrier,
+    handsets,
+    inbox,
+    inspect,
+    message_store,
+    messaging,
+    meta,
+    oauth,
+    sync,
+)
 from ringlet.domain.enums import AppPermission as P
 from ringlet.domain.permissions import UserPermission as U
 
@@ -93,6 +104,32 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("ringletHealth", "GET", "/_ringlet/health", inspect.health, "NoThrottling",
               public=True),
     Operation("ringletLoadFixture", "POST", "/_ringlet/fixtures", inspect.load_fixture,
+              "NoThrottling", public=True),
+    # The carrier side and inspection (api/inspect_access.py decides who may use them)
+    Operation("ringletListHandsets", "GET", "/_ringlet/handsets", handsets.list_handsets,
+              "NoThrottling", public=True),
+    Operation("ringletListHandsetMessages", "GET", "/_ringlet/handsets/{phoneNumber}/messages",
+              handsets.list_handset_messages, "NoThrottling", public=True),
+    Operation("ringletCreateHandsetMessage", "POST", "/_ringlet/handsets/{phoneNumber}/messages",
+              handsets.create_handset_message, "NoThrottling", public=True),
+    Operation("ringletCreateCarrierRule", "POST", "/_ringlet/carrier/rules", carrier.create_rule,
+              "NoThrottling", public=True),
+    Operation("ringletListCarrierRules", "GET", "/_ringlet/carrier/rules", carrier.list_rules,
+              "NoThrottling", public=True),
+    Operation("ringletDeleteCarrierRule", "DELETE", "/_ringlet/carrier/rules/{ruleId}",
+              carrier.delete_rule, "NoThrottling", public=True),
+    Operation("ringletCreateCarrierReport", "POST", "/_ringlet/carrier/reports",
+              carrier.create_report, "NoThrottling", public=True),
+    Operation("ringletCreateCarrierInbound", "POST", "/_ringlet/carrier/inbound",
+              carrier.create_inbound, "NoThrottling", public=True),
+    Operation("ringletReset", "POST", "/_ringlet/reset", carrier.reset, "NoThrottling",
+              public=True),
+    Operation("ringletInbox", "GET", "/_ringlet/", inbox.page, "NoThrottling", public=True),
+    Operation("ringletInboxAsset", "GET", "/_ringlet/static/{name}", inbox.asset,
+              "NoThrottling", public=True),
+    Operation("ringletInboxData", "GET", "/_ringlet/inbox", inbox.data, "NoThrottling",
+              public=True),
+    Operation("ringletInboxChanges", "GET", "/_ringlet/inbox/changes", inbox.changes,
               "NoThrottling", public=True),
 )
 # fmt: on

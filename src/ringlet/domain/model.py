@@ -126,6 +126,9 @@ class Message:
     creation_time_ms: int
     last_modified_ms: int
     pg_to_department: bool | None = None
+    # SMS to a handset: the carrier's error code, and when its delivery receipt came.
+    delivery_error_code: str | None = None
+    sms_delivery_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

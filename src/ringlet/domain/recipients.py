@@ -51,6 +51,15 @@ def route_sms(owner: Extension | None) -> SmsRoute:
     return SmsRoute.DELIVER
 
 
+def route_sms_from_handset(owner: Extension) -> SmsRoute:
+    """An SMS from a handset to a number on this server: as `route_sms`, except that a
+    Department receives it in its own store. R7 gives a Department numbers to send SMS from; the
+    handsets' replies to them come back to it (RingCentral's call-queue SMS inbox)."""
+    if owner.is_active and owner.type is ExtensionType.DEPARTMENT:
+        return SmsRoute.DELIVER
+    return route_sms(owner)
+
+
 @dataclass(frozen=True, slots=True)
 class PagerRecipient:
     extension: Extension

@@ -32,7 +32,7 @@ from ringlet.domain.recipients import SmsRoute, plan_pager, route_sms
 from ringlet.domain.sending import check_pager_sender, check_sms_sender
 from ringlet.domain.text import check_text
 from ringlet.domain.threads import check_reply_allowed, sms_conversation_id
-from ringlet.store import directory, messages, threads
+from ringlet.store import carrier, directory, messages, threads
 from ringlet.store.cache import Caches
 from ringlet.store.database import Database
 
@@ -104,9 +104,16 @@ class MessagingService:
         clock: Clock,
         caches: Caches | None = None,
         new_conversation_id: Callable[[], int] = _new_pager_conversation_id,
+        carrier_delay_ms: int = 0,
+        carrier_wakeup: Callable[[], None] = lambda: None,
     ) -> None:
         self.db = db
         self.clock = clock
+        # An SMS to a handset waits this long for the carrier (Queued), then is handed on.
+        self.carrier_delay_ms = carrier_delay_ms
+        # Called after a send recorded an SMS for the carrier: the worker need not wait for
+        # its next look at the outbox.
+        self.carrier_wakeup = carrier_wakeup
         # Directory lookups of the send path, memoised (see store/cache.py for freshness).
         self.caches = caches or Caches(clock)
         self.new_conversation_id = new_conversation_id
@@ -121,6 +128,21 @@ class MessagingService:
         now_ms = self.clock()
         ids = messages.insert_messages(conn, copies, now_ms)
         return _stored(copies[0], ids[0], now_ms)
+
+    def _queue_for_carrier(self, conn: Connection, sent: Message, to_number: str) -> None:
+        """R4: an SMS to a handset. The transaction only records it (the carrier outbox); the
+        carrier worker hands it on after the carrier delay (carrier/worker.py)."""
+        assert sent.sender.phone_number is not None
+        carrier.enqueue(
+            conn,
+            account_id=sent.account_id,
+            extension_id=sent.extension_id,
+            message_id=sent.id,
+            from_number=sent.sender.phone_number,
+            to_number=to_number,
+            text=sent.subject,
+            due_ms=sent.creation_time_ms + self.carrier_delay_ms,
+        )
 
     # -- SMS ------------------------------------------------------------------------------------
 
@@ -158,6 +180,13 @@ class MessagingService:
             sender_party = Party(phone_number=from_number, name=sender.name)
             to_party = Party(phone_number=to_number, name=recipient.name if recipient else None)
 
+            to_handset = route is SmsRoute.CARRIER
+            # R11: the status at the moment of the response. On this server, and with no
+            # carrier delay, the message is handed on at once: Sent; a handset's SMS waits for
+            # the carrier for the delay: Queued.
+            queued = to_handset and self.carrier_delay_ms > 0
+            outbound_status = MessageStatus.QUEUED if queued else MessageStatus.SENT
+
             def copy(owner_ext: Extension, direction: Direction) -> NewMessage:
                 outbound = direction is Direction.OUTBOUND
                 return NewMessage(
@@ -169,17 +198,22 @@ class MessagingService:
                     recipients=(to_party,),
                     subject=cmd.text,
                     conversation_id=conversation_id,
-                    # The built-in carrier hands a message on at once (R11).
-                    message_status=MessageStatus.SENT if outbound else MessageStatus.RECEIVED,
+                    message_status=outbound_status if outbound else MessageStatus.RECEIVED,
                     read_status=ReadStatus.READ if outbound else ReadStatus.UNREAD,
                 )
 
             copies = [copy(sender, Direction.OUTBOUND)]
             if route is SmsRoute.DELIVER and recipient is not None:
                 copies.append(copy(recipient, Direction.INBOUND))
-            return self._save(conn, copies)
+            sent = self._save(conn, copies)
+            if to_handset:
+                self._queue_for_carrier(conn, sent, to_number)
+            return sent
 
-        return await self.db.write(work)
+        sent = await self.db.write(work)
+        if sent.recipients and sent.recipients[0].phone_number is not None:
+            self.carrier_wakeup()
+        return sent
 
     # -- Pager ----------------------------------------------------------------------------------
 

@@ -43,7 +43,7 @@ def _app(row: Row[tuple[object, ...]]) -> App:
     )
 
 
-def _account(row: Row[tuple[object, ...]]) -> Account:
+def account_from_row(row: Row[tuple[object, ...]]) -> Account:
     m = row._mapping
     return Account(
         id=m["id"],
@@ -116,7 +116,7 @@ def app_by_id(conn: Connection, app_id: int) -> App | None:
 
 def account(conn: Connection, account_id: int) -> Account | None:
     row = conn.execute(sa.select(accounts).where(accounts.c.id == account_id)).first()
-    return None if row is None else _account(row)
+    return None if row is None else account_from_row(row)
 
 
 def extension(conn: Connection, account_id: int, extension_id: int) -> Extension | None:

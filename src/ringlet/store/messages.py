@@ -35,7 +35,7 @@ from ringlet.store.schema import (
 # -- rows to Message -------------------------------------------------------------------------
 
 
-def _message(row: Row[tuple[Any, ...]]) -> Message:
+def message_from_row(row: Row[tuple[Any, ...]]) -> Message:
     m = row._mapping
     sender, recipients = decode_parties(m["parties"])
     return Message(
@@ -54,6 +54,8 @@ def _message(row: Row[tuple[Any, ...]]) -> Message:
         creation_time_ms=m["creation_ms"],
         last_modified_ms=m["modified_ms"],
         pg_to_department=m["pg_to_department"],
+        delivery_error_code=m["delivery_error_code"],
+        sms_delivery_ms=m["sms_delivery_ms"],
     )
 
 
@@ -160,6 +162,37 @@ def update_messages(
     )
 
 
+def set_delivery_status(
+    conn: Connection,
+    account_id: int,
+    message_id: int,
+    status: MessageStatus,
+    error_code: str | None,
+    delivery_time_ms: int | None,
+    now_ms: int,
+) -> int | None:
+    """The carrier's news about an outbound SMS copy: its status, the gateway's error code and
+    the delivery receipt's time. A change of the copy like any other: lastModifiedTime moves (so
+    ISync reports it) and its store's counter is touched. Returns the copy's extension id, or
+    None when the copy is gone (purged copies keep their row, so: never, in practice)."""
+    row = conn.execute(
+        sa.update(messages)
+        .where(messages.c.account_id == account_id, messages.c.id == message_id)
+        .values(
+            message_status=status.value,
+            delivery_error_code=error_code,
+            sms_delivery_ms=delivery_time_ms,
+            modified_ms=now_ms,
+        )
+        .returning(messages.c.extension_id)
+    ).first()
+    if row is None:
+        return None
+    extension_id = int(row[0])
+    store_versions.touch(conn, (extension_id,))
+    return extension_id
+
+
 # -- reading ------------------------------------------------------------------------------------
 #
 # Filters are built from named bind parameters (`_Params`), so that one filter *shape* (which
@@ -224,7 +257,7 @@ def get_messages(
         ),
         p.values,
     )
-    return {row.id: _message(row) for row in rows}
+    return {row.id: message_from_row(row) for row in rows}
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,6 +393,8 @@ _RECORD_COLUMNS = (
     messages.c.message_status,
     messages.c.modified_ms,
     messages.c.creation_ms,
+    messages.c.delivery_error_code,
+    messages.c.sms_delivery_ms,
 )
 
 # (dialect, driver, shape) -> (SQL text, parameter names in order, or None for named style)

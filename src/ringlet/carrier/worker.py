@@ -1,0 +1,93 @@
+"""The carrier worker: a background task of every server process that hands due SMS from the
+carrier outbox to the gateway, and records what comes back.
+
+Several processes may share one database: a job is claimed in a write transaction with a lease
+(store/carrier.py: claim_due), so each is handled by one process; if that process dies, the
+lease runs out and another takes the job over. The gateway is called outside any transaction,
+so a slow gateway never holds the database."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from ringlet.carrier.gateway import CarrierGateway, CarrierSms, Handoff
+from ringlet.clock import Clock
+from ringlet.services.carrier import CarrierService
+from ringlet.store.carrier import STAGE_REPORT, OutboxJob
+
+log = logging.getLogger(__name__)
+
+# How often the outbox is looked at when nothing woke the worker: jobs recorded by another
+# process, or falling due, are seen within this time.
+IDLE_POLL_S = 0.2
+_BATCH = 50
+# Long enough for any gateway call (the HTTP gateway's timeout is shorter).
+LEASE_MS = 30_000
+
+
+class CarrierWorker:
+    def __init__(self, service: CarrierService, gateway: CarrierGateway, clock: Clock) -> None:
+        self.service = service
+        self.gateway = gateway
+        self.clock = clock
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def wake(self) -> None:
+        """A send recorded an SMS for the carrier (called on the event loop)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="carrier")
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.gateway.close()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                handled = await self.run_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("carrier worker: a round failed; trying again")
+                handled = 0
+            if handled:
+                continue
+            self._wake.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), await self._idle_wait())
+
+    async def _idle_wait(self) -> float:
+        due = await self.service.next_due_ms()
+        if due is None:
+            return IDLE_POLL_S
+        return max(0.0, min(IDLE_POLL_S, (due - self.clock()) / 1000))
+
+    async def run_once(self) -> int:
+        """Handle every job due now; returns how many."""
+        jobs = await self.service.claim(_BATCH, LEASE_MS)
+        if jobs:
+            await asyncio.gather(*(self._handle(job) for job in jobs))
+        return len(jobs)
+
+    async def _handle(self, job: OutboxJob) -> None:
+        sms = CarrierSms(job.message_id, job.from_number, job.to_number, job.text, self.clock())
+        if job.stage == STAGE_REPORT:
+            report = await self.gateway.receipt(sms, self.clock())
+            await self.service.receipt_of_job(job, report)
+            return
+        try:
+            handoff = await self.gateway.submit(sms)
+        except Exception:
+            log.exception("carrier gateway failed on message %d", job.message_id)
+            handoff = Handoff(retry=True)
+        await self.service.handed_off(job, handoff, self.gateway.issues_receipts)
