@@ -211,7 +211,7 @@ def serve(
     )
     problem = startup_problem(settings)
     if problem is not None:
-        raise click.UsageError(problem)
+        raise click.ClickException(problem)
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
         services = build(settings)
