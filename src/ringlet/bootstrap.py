@@ -12,9 +12,11 @@ from ringlet.services.message_store import MessageStoreService
 from ringlet.services.messaging import MessagingService
 from ringlet.services.oauth import OAuthService
 from ringlet.services.provisioning import ProvisioningService
+from ringlet.services.ws_tokens import WsTokenService
 from ringlet.store import migrate
 from ringlet.store.cache import Caches
 from ringlet.store.database import Database
+from ringlet.ws.sessions import Gateway, GatewayLimits
 
 
 @dataclass
@@ -29,6 +31,8 @@ class Services:
     messaging: MessagingService
     message_store: MessageStoreService
     provisioning: ProvisioningService
+    ws_tokens: WsTokenService
+    ws_gateway: Gateway
 
 
 def build(settings: Settings, clock: Clock = system_clock) -> Services:
@@ -40,17 +44,29 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
     db = Database(settings.database_url)
     migrate.upgrade(db.writer_engine)
     caches = Caches(clock)
+    oauth = OAuthService(
+        db, clock, min_access_token_ttl=settings.min_access_token_ttl, caches=caches
+    )
+    ws_gateway = Gateway(
+        GatewayLimits(
+            idle_timeout=settings.ws_idle_timeout,
+            absolute_timeout=settings.ws_absolute_timeout,
+            recovery_timeout=settings.ws_recovery_timeout,
+            recovery_buffer_size=settings.ws_recovery_buffer_size,
+        ),
+        clock,
+    )
     return Services(
         settings=settings,
         db=db,
         clock=clock,
         caches=caches,
         rate_limiter=rate_limiter,
-        oauth=OAuthService(
-            db, clock, min_access_token_ttl=settings.min_access_token_ttl, caches=caches
-        ),
+        oauth=oauth,
         directory=DirectoryService(db, clock, caches),
         messaging=MessagingService(db, clock, caches),
         message_store=MessageStoreService(db, clock, caches),
         provisioning=ProvisioningService(db, caches),
+        ws_tokens=WsTokenService(db, clock, oauth),
+        ws_gateway=ws_gateway,
     )

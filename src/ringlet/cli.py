@@ -108,6 +108,42 @@ def main() -> None:
     "it only to test token expiry (env RINGLET_MIN_ACCESS_TOKEN_TTL).",
 )
 @click.option(
+    "--ws-idle-timeout",
+    envvar="RINGLET_WS_IDLE_TIMEOUT",
+    default=1800,
+    show_default=True,
+    type=click.IntRange(1, 86400),
+    help="Seconds without a frame from a WebSocket client before the gateway closes the "
+    "connection with WSG-902 (env RINGLET_WS_IDLE_TIMEOUT).",
+)
+@click.option(
+    "--ws-absolute-timeout",
+    envvar="RINGLET_WS_ABSOLUTE_TIMEOUT",
+    default=86400,
+    show_default=True,
+    type=click.IntRange(1, 7 * 86400),
+    help="Seconds a WebSocket connection may last before the gateway closes it with WSG-903 "
+    "(env RINGLET_WS_ABSOLUTE_TIMEOUT).",
+)
+@click.option(
+    "--ws-recovery-timeout",
+    envvar="RINGLET_WS_RECOVERY_TIMEOUT",
+    default=180,
+    show_default=True,
+    type=click.IntRange(1, 86400),
+    help="Seconds a WebSocket session waits after its connection ends for a client to "
+    "recover it with `wsc` (env RINGLET_WS_RECOVERY_TIMEOUT).",
+)
+@click.option(
+    "--ws-recovery-buffer-size",
+    envvar="RINGLET_WS_RECOVERY_BUFFER_SIZE",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 10000),
+    help="Notifications a WebSocket session keeps for a recovery to replay "
+    "(env RINGLET_WS_RECOVERY_BUFFER_SIZE).",
+)
+@click.option(
     "--workers",
     envvar="RINGLET_WORKERS",
     default=1,
@@ -152,6 +188,10 @@ def serve(
     rate_limit_penalty: int,
     cors_origins: str,
     min_access_token_ttl: int,
+    ws_idle_timeout: int,
+    ws_absolute_timeout: int,
+    ws_recovery_timeout: int,
+    ws_recovery_buffer_size: int,
     workers: int,
     http_impl: str,
     loop_impl: str,
@@ -177,6 +217,10 @@ def serve(
         rate_limit_penalty=rate_limit_penalty,
         cors_origins=cors_origins,
         min_access_token_ttl=min_access_token_ttl,
+        ws_idle_timeout=ws_idle_timeout,
+        ws_absolute_timeout=ws_absolute_timeout,
+        ws_recovery_timeout=ws_recovery_timeout,
+        ws_recovery_buffer_size=ws_recovery_buffer_size,
     )
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -32,3 +32,9 @@ class Settings:
     rate_limit_penalty: int = 60
     # Origins browsers may call from (CORS): "*" or a comma-separated list.
     cors_origins: str = "*"
+    # The WebSocket gateway's timeouts (seconds) and recovery buffer (frames), announced in
+    # ConnectionDetails; RingCentral's by default. Lower them to test an app's handling.
+    ws_idle_timeout: int = 1800
+    ws_absolute_timeout: int = 86400
+    ws_recovery_timeout: int = 180
+    ws_recovery_buffer_size: int = 100

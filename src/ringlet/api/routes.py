@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ringlet.api.context import Handler
 from ringlet.api.providers import account, inspect, message_store, messaging, meta, oauth, sync
+from ringlet.api.providers import websocket as ws_api
 from ringlet.domain.enums import AppPermission as P
 from ringlet.domain.permissions import UserPermission as U
 
@@ -42,6 +43,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("getToken", "POST", "/restapi/oauth/token", oauth.get_token, "Auth", public=True),
     Operation("revokeToken", "POST", "/restapi/oauth/revoke", oauth.revoke_token, "Auth",
               public=True),
+    Operation("authWsToken", "POST", "/restapi/oauth/wstoken", ws_api.auth_ws_token, "Auth",
+              P.WEBSOCKETS_SUBSCRIPTION),
     # Account, extensions, phone numbers, departments
     Operation("readAccountInfo", "GET", ACCOUNT, account.read_account_info, "Light",
               P.READ_ACCOUNTS, (U.READ_COMPANY_INFO,)),
@@ -94,5 +97,13 @@ OPERATIONS: tuple[Operation, ...] = (
               public=True),
     Operation("ringletLoadFixture", "POST", "/_ringlet/fixtures", inspect.load_fixture,
               "NoThrottling", public=True),
+    Operation("ringletListWebSocketSessions", "GET", "/_ringlet/websocket/sessions",
+              ws_api.list_websocket_sessions, "NoThrottling", public=True),
+    Operation("ringletDropWebSocketSession", "POST",
+              "/_ringlet/websocket/sessions/{sessionId}/drop", ws_api.drop_websocket_session,
+              "NoThrottling", public=True),
+    Operation("ringletDelayWebSocketSession", "POST",
+              "/_ringlet/websocket/sessions/{sessionId}/delay",
+              ws_api.delay_websocket_session, "NoThrottling", public=True),
 )
 # fmt: on

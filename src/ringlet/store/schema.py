@@ -168,3 +168,19 @@ message_store_versions = sa.Table(
     sa.Column("extension_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("version", sa.BigInteger, nullable=False),
 )
+
+# -- WebSocket gateway (ws) ------------------------------------------------------------------
+
+# Tokens of `POST /restapi/oauth/wstoken`, valid for any number of connections until they
+# expire (store/ws_tokens.py). A row holds the access token only sealed with the WebSocket token
+# itself (ws/sealing.py): the database alone cannot open it. No foreign key to sessions: a
+# revoked session's access token simply stops authenticating.
+ws_tokens = sa.Table(
+    "ws_tokens",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("session_id", sa.BigInteger, nullable=False),  # the OAuth session (WSG-1003)
+    sa.Column("sealed_access", sa.Text, nullable=False),
+    sa.Column("expires_ms", sa.BigInteger, nullable=False),
+)
+sa.Index("ix_ws_tokens_expires", ws_tokens.c.expires_ms)

@@ -1,0 +1,1 @@
+"""Notifications: subscriptions and their delivery."""
