@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ringlet.api.rate_limit import RateLimiter
 from ringlet.clock import Clock, system_clock
 from ringlet.config import Settings
+from ringlet.notify.service import NotificationService
 from ringlet.services.directory import DirectoryService
 from ringlet.services.message_store import MessageStoreService
 from ringlet.services.messaging import MessagingService
@@ -29,6 +30,7 @@ class Services:
     messaging: MessagingService
     message_store: MessageStoreService
     provisioning: ProvisioningService
+    notify: NotificationService
 
 
 def build(settings: Settings, clock: Clock = system_clock) -> Services:
@@ -53,4 +55,5 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         messaging=MessagingService(db, clock, caches),
         message_store=MessageStoreService(db, clock, caches),
         provisioning=ProvisioningService(db, caches),
+        notify=NotificationService(db, clock, caches, settings),
     )

@@ -108,6 +108,35 @@ def main() -> None:
     "it only to test token expiry (env RINGLET_MIN_ACCESS_TOKEN_TTL).",
 )
 @click.option(
+    "--webhook-timeout",
+    "webhook_timeout_ms",
+    envvar="RINGLET_WEBHOOK_TIMEOUT",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(10, 60000),
+    help="Milliseconds a WebHook receiver has to answer a notification (env "
+    "RINGLET_WEBHOOK_TIMEOUT).",
+)
+@click.option(
+    "--webhook-attempts",
+    envvar="RINGLET_WEBHOOK_ATTEMPTS",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Attempts at one notification before its WebHook subscription is Blacklisted (env "
+    "RINGLET_WEBHOOK_ATTEMPTS).",
+)
+@click.option(
+    "--webhook-backoff",
+    "webhook_backoff_ms",
+    envvar="RINGLET_WEBHOOK_BACKOFF",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 600000),
+    help="Milliseconds before the first retry of a failed WebHook notification, doubling "
+    "after each failure up to 5 minutes (env RINGLET_WEBHOOK_BACKOFF).",
+)
+@click.option(
     "--workers",
     envvar="RINGLET_WORKERS",
     default=1,
@@ -152,6 +181,9 @@ def serve(
     rate_limit_penalty: int,
     cors_origins: str,
     min_access_token_ttl: int,
+    webhook_timeout_ms: int,
+    webhook_attempts: int,
+    webhook_backoff_ms: int,
     workers: int,
     http_impl: str,
     loop_impl: str,
@@ -177,6 +209,9 @@ def serve(
         rate_limit_penalty=rate_limit_penalty,
         cors_origins=cors_origins,
         min_access_token_ttl=min_access_token_ttl,
+        webhook_timeout_ms=webhook_timeout_ms,
+        webhook_attempts=webhook_attempts,
+        webhook_backoff_ms=webhook_backoff_ms,
     )
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -32,3 +32,10 @@ class Settings:
     rate_limit_penalty: int = 60
     # Origins browsers may call from (CORS): "*" or a comma-separated list.
     cors_origins: str = "*"
+    # WebHook delivery (notify/): the handshake's and each notification's timeout, how many
+    # attempts a notification gets before the subscription is Blacklisted, and the first retry
+    # delay (doubling after each failure, at most 5 minutes).
+    webhook_handshake_timeout_ms: int = 3000
+    webhook_timeout_ms: int = 5000
+    webhook_attempts: int = 8
+    webhook_backoff_ms: int = 1000

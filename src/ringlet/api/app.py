@@ -109,7 +109,11 @@ def create_app(services: Services) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         services.db.start()
         try:
-            yield
+            await services.notify.start()
+            try:
+                yield
+            finally:
+                await services.notify.stop()
         finally:
             services.db.close()
 
