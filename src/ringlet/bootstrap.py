@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from ringlet.api.rate_limit import RateLimiter
 from ringlet.clock import Clock, system_clock
 from ringlet.config import Settings
+from ringlet.notify.service import NotificationService
 from ringlet.services.directory import DirectoryService
 from ringlet.services.message_store import MessageStoreService
 from ringlet.services.messaging import MessagingService
@@ -16,7 +17,7 @@ from ringlet.services.ws_tokens import WsTokenService
 from ringlet.store import migrate
 from ringlet.store.cache import Caches
 from ringlet.store.database import Database
-from ringlet.ws.sessions import Gateway, GatewayLimits
+from ringlet.ws.sessions import Gateway, GatewayLimits, as_sink
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Services:
     provisioning: ProvisioningService
     ws_tokens: WsTokenService
     ws_gateway: Gateway
+    notify: NotificationService
 
 
 def build(settings: Settings, clock: Clock = system_clock) -> Services:
@@ -56,6 +58,11 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         ),
         clock,
     )
+    notify = NotificationService(db, clock, caches, settings)
+    # The gateway delivers WebSocket notifications; a session over for good takes its
+    # subscription with it (SEAMS 4).
+    notify.websocket_sink = as_sink(ws_gateway)
+    ws_gateway.on_session_ended = notify.session_ended
     return Services(
         settings=settings,
         db=db,
@@ -69,4 +76,5 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         provisioning=ProvisioningService(db, caches),
         ws_tokens=WsTokenService(db, clock, oauth),
         ws_gateway=ws_gateway,
+        notify=notify,
     )

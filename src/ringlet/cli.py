@@ -144,6 +144,35 @@ def main() -> None:
     "(env RINGLET_WS_RECOVERY_BUFFER_SIZE).",
 )
 @click.option(
+    "--webhook-timeout",
+    "webhook_timeout_ms",
+    envvar="RINGLET_WEBHOOK_TIMEOUT",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(10, 60000),
+    help="Milliseconds a WebHook receiver has to answer a notification (env "
+    "RINGLET_WEBHOOK_TIMEOUT).",
+)
+@click.option(
+    "--webhook-attempts",
+    envvar="RINGLET_WEBHOOK_ATTEMPTS",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Attempts at one notification before its WebHook subscription is Blacklisted (env "
+    "RINGLET_WEBHOOK_ATTEMPTS).",
+)
+@click.option(
+    "--webhook-backoff",
+    "webhook_backoff_ms",
+    envvar="RINGLET_WEBHOOK_BACKOFF",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 600000),
+    help="Milliseconds before the first retry of a failed WebHook notification, doubling "
+    "after each failure up to 5 minutes (env RINGLET_WEBHOOK_BACKOFF).",
+)
+@click.option(
     "--workers",
     envvar="RINGLET_WORKERS",
     default=1,
@@ -192,6 +221,9 @@ def serve(
     ws_absolute_timeout: int,
     ws_recovery_timeout: int,
     ws_recovery_buffer_size: int,
+    webhook_timeout_ms: int,
+    webhook_attempts: int,
+    webhook_backoff_ms: int,
     workers: int,
     http_impl: str,
     loop_impl: str,
@@ -221,6 +253,9 @@ def serve(
         ws_absolute_timeout=ws_absolute_timeout,
         ws_recovery_timeout=ws_recovery_timeout,
         ws_recovery_buffer_size=ws_recovery_buffer_size,
+        webhook_timeout_ms=webhook_timeout_ms,
+        webhook_attempts=webhook_attempts,
+        webhook_backoff_ms=webhook_backoff_ms,
     )
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -256,6 +256,15 @@ class SpecValidator:
 
     # -- validation -------------------------------------------------------------------------
 
+    def validate_schema(self, name: str, instance: Any) -> None:
+        """Raise AssertionError unless `instance` (parsed JSON) conforms to the spec's
+        `components/schemas/<name>`, e.g. SubscriptionInfo for a body that arrived another way
+        than as an answer to a request."""
+        if name not in self._spec.get("components", {}).get("schemas", {}):
+            raise KeyError(f"the spec has no schema {name!r}")
+        validator = self._ref_validator(f"/components/schemas/{_pointer_escape(name)}")
+        self._check_instance(name, validator, instance)
+
     def validate(self, method: str, path: str, status: int, content_type: str, body: bytes) -> None:
         """Raise AssertionError unless the response conforms to the spec (see module doc)."""
         path = path.split("?", 1)[0]

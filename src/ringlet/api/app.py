@@ -110,7 +110,11 @@ def create_app(services: Services) -> Starlette:
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         services.db.start()
         try:
-            yield
+            await services.notify.start()
+            try:
+                yield
+            finally:
+                await services.notify.stop()
         finally:
             await services.ws_gateway.close_all()
             services.db.close()

@@ -1,6 +1,6 @@
-"""Who may use ringlet's inspection and control endpoints under /_ringlet/: callers on the
-loopback interface. (Minimal version; the carrier area extends it with `--admin-token` and
-`--no-inspect`, same signature.)"""
+"""Who may use the inspection endpoints under /_ringlet/: callers on the loopback interface.
+(A minimal stand-in with the shared signature; the full rules, admin token included, come
+with the carrier's version.)"""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ from ringlet.domain.errors import Forbidden
 
 
 def require_inspect_access(ctx: Ctx) -> None:
-    client = ctx.request.client
-    host = client.host if client is not None else ""
+    client = ctx.request.scope.get("client")
+    host = client[0] if client else ""
     try:
         loopback = ipaddress.ip_address(host).is_loopback
     except ValueError:
         loopback = False
     if not loopback:
-        raise Forbidden("ringlet's inspection endpoints answer only on the loopback interface")
+        raise Forbidden("The inspection endpoints answer only on the loopback interface")

@@ -8,7 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ringlet.api.context import Handler
-from ringlet.api.providers import account, inspect, message_store, messaging, meta, oauth, sync
+from ringlet.api.providers import (
+    account,
+    inspect,
+    message_store,
+    messaging,
+    meta,
+    notification_journal,
+    oauth,
+    subscription,
+    sync,
+)
 from ringlet.api.providers import websocket as ws_api
 from ringlet.domain.enums import AppPermission as P
 from ringlet.domain.permissions import UserPermission as U
@@ -92,6 +102,19 @@ OPERATIONS: tuple[Operation, ...] = (
               (U.READ_MESSAGE_CONTENT,)),
     Operation("syncMessages", "GET", EXTENSION + "/message-sync", sync.sync_messages, "Light",
               P.READ_MESSAGES, (U.READ_MESSAGES,)),
+    # Subscriptions (no app permission of their own: each event filter needs its resource's)
+    Operation("listSubscriptions", "GET", V1 + "/subscription", subscription.list_subscriptions,
+              "Light"),
+    Operation("createSubscription", "POST", V1 + "/subscription",
+              subscription.create_subscription, "Medium"),
+    Operation("readSubscription", "GET", V1 + "/subscription/{subscriptionId}",
+              subscription.read_subscription, "Light"),
+    Operation("updateSubscription", "PUT", V1 + "/subscription/{subscriptionId}",
+              subscription.update_subscription, "Medium"),
+    Operation("deleteSubscription", "DELETE", V1 + "/subscription/{subscriptionId}",
+              subscription.delete_subscription, "Medium"),
+    Operation("renewSubscription", "POST", V1 + "/subscription/{subscriptionId}/renew",
+              subscription.renew_subscription, "Light"),
     # ringlet's own, outside /restapi
     Operation("ringletHealth", "GET", "/_ringlet/health", inspect.health, "NoThrottling",
               public=True),
@@ -105,5 +128,10 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("ringletDelayWebSocketSession", "POST",
               "/_ringlet/websocket/sessions/{sessionId}/delay",
               ws_api.delay_websocket_session, "NoThrottling", public=True),
+    Operation("ringletListDeliveries", "GET", "/_ringlet/subscriptions/{subscriptionId}/deliveries",
+              notification_journal.list_deliveries, "NoThrottling", public=True),
+    Operation("ringletRedeliver", "POST",
+              "/_ringlet/subscriptions/{subscriptionId}/deliveries/{attemptId}/redeliver",
+              notification_journal.redeliver, "NoThrottling", public=True),
 )
 # fmt: on

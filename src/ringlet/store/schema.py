@@ -184,3 +184,75 @@ ws_tokens = sa.Table(
     sa.Column("expires_ms", sa.BigInteger, nullable=False),
 )
 sa.Index("ix_ws_tokens_expires", ws_tokens.c.expires_ms)
+# -- notifications (subscriptions, the outbox, the WebHook delivery journal) -------------------
+
+# A subscription belongs to the user and app that made it (account, extension, app). Its event
+# filters are kept as the answer shows them (`~` resolved). A WebHook subscription's delivery
+# state lives here too: `delivered_through` is the last outbox event it has been offered (in
+# commit order), `failures` the failed attempts at the next one, and the lease says which
+# process delivers it (notify/dispatcher.py).
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("account_id", sa.BigInteger, nullable=False),
+    sa.Column("extension_id", sa.BigInteger, nullable=False),
+    sa.Column("app_id", sa.BigInteger, nullable=False),
+    sa.Column("transport", sa.String(16), nullable=False),
+    sa.Column("address", sa.Text, nullable=True),
+    # Sent back to the receiver in every request, so it cannot be kept hashed.
+    sa.Column("verification_token", sa.String(64), nullable=True),
+    sa.Column("token_header", sa.String(32), nullable=True),
+    sa.Column("ws_session_id", sa.String(64), nullable=True),
+    sa.Column("event_filters", sa.Text, nullable=False),  # JSON list
+    sa.Column("disabled_filters", sa.Text, nullable=False),  # JSON list of DisabledFilterInfo
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("creation_ms", sa.BigInteger, nullable=False),
+    sa.Column("expiration_ms", sa.BigInteger, nullable=False),
+    sa.Column("blacklisted_ms", sa.BigInteger, nullable=True),
+    sa.Column("blacklisted_reason", sa.Text, nullable=True),
+    sa.Column("delivered_through", sa.BigInteger, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("next_attempt_ms", sa.BigInteger, nullable=False),
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_until_ms", sa.BigInteger, nullable=False),
+)
+sa.Index("ix_subscriptions_owner", subscriptions.c.extension_id, subscriptions.c.app_id)
+sa.Index("ix_subscriptions_account", subscriptions.c.account_id)
+
+# The outbox: one row per changed store (or directory entry) per commit, written by the
+# change's own transaction (store/outbox.py). Ids are allocated in commit order.
+notification_events = sa.Table(
+    "notification_events",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.BigInteger, nullable=False),
+    sa.Column("extension_id", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),  # "store" or "extension"
+    sa.Column("payload", sa.Text, nullable=False),  # JSON
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    # Never reuse an id, even once the newest rows are pruned: readers keep their place by id.
+    sqlite_autoincrement=True,
+)
+
+# The WebHook delivery journal: one row per attempt, with the notification it carried (for
+# redelivery).
+notification_attempts = sa.Table(
+    "notification_attempts",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("subscription_id", sa.String(36), nullable=False),
+    sa.Column("event_id", sa.BigInteger, nullable=True),
+    sa.Column("uuid", sa.String(64), nullable=False),
+    sa.Column("attempt_ms", sa.BigInteger, nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("latency_ms", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("redelivery", sa.Boolean, nullable=False),
+    sa.Column("envelope", sa.Text, nullable=False),
+)
+sa.Index(
+    "ix_notification_attempts_subscription",
+    notification_attempts.c.subscription_id,
+    notification_attempts.c.id,
+)
