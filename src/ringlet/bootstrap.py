@@ -12,15 +12,18 @@ from ringlet.carrier.worker import CarrierWorker
 from ringlet.clock import Clock, system_clock
 from ringlet.config import Settings
 from ringlet.services.carrier import CarrierService
+from ringlet.notify.service import NotificationService
 from ringlet.services.directory import DirectoryService
 from ringlet.services.inbox import InboxService
 from ringlet.services.message_store import MessageStoreService
 from ringlet.services.messaging import MessagingService
 from ringlet.services.oauth import OAuthService
 from ringlet.services.provisioning import ProvisioningService
+from ringlet.services.ws_tokens import WsTokenService
 from ringlet.store import migrate
 from ringlet.store.cache import Caches
 from ringlet.store.database import Database
+from ringlet.ws.sessions import Gateway, GatewayLimits, as_sink
 
 
 @dataclass
@@ -38,6 +41,9 @@ class Services:
     carrier: CarrierService
     carrier_worker: CarrierWorker
     inbox: InboxService
+    ws_tokens: WsTokenService
+    ws_gateway: Gateway
+    notify: NotificationService
 
 
 def build(settings: Settings, clock: Clock = system_clock) -> Services:
@@ -54,15 +60,30 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         HttpCarrierGateway(settings.carrier_url) if settings.carrier_url else SimulatedCarrier(db)
     )
     carrier_worker = CarrierWorker(carrier, gateway, clock)
+    oauth = OAuthService(
+        db, clock, min_access_token_ttl=settings.min_access_token_ttl, caches=caches
+    )
+    ws_gateway = Gateway(
+        GatewayLimits(
+            idle_timeout=settings.ws_idle_timeout,
+            absolute_timeout=settings.ws_absolute_timeout,
+            recovery_timeout=settings.ws_recovery_timeout,
+            recovery_buffer_size=settings.ws_recovery_buffer_size,
+        ),
+        clock,
+    )
+    notify = NotificationService(db, clock, caches, settings)
+    # The gateway delivers WebSocket notifications; a session over for good takes its
+    # subscription with it (SEAMS 4).
+    notify.websocket_sink = as_sink(ws_gateway)
+    ws_gateway.on_session_ended = notify.session_ended
     return Services(
         settings=settings,
         db=db,
         clock=clock,
         caches=caches,
         rate_limiter=rate_limiter,
-        oauth=OAuthService(
-            db, clock, min_access_token_ttl=settings.min_access_token_ttl, caches=caches
-        ),
+        oauth=oauth,
         directory=DirectoryService(db, clock, caches),
         messaging=MessagingService(
             db,
@@ -76,4 +97,7 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
         carrier=carrier,
         carrier_worker=carrier_worker,
         inbox=InboxService(db),
+        ws_tokens=WsTokenService(db, clock, oauth),
+        ws_gateway=ws_gateway,
+        notify=notify,
     )

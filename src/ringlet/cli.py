@@ -108,6 +108,71 @@ def main() -> None:
     "it only to test token expiry (env RINGLET_MIN_ACCESS_TOKEN_TTL).",
 )
 @click.option(
+    "--ws-idle-timeout",
+    envvar="RINGLET_WS_IDLE_TIMEOUT",
+    default=1800,
+    show_default=True,
+    type=click.IntRange(1, 86400),
+    help="Seconds without a frame from a WebSocket client before the gateway closes the "
+    "connection with WSG-902 (env RINGLET_WS_IDLE_TIMEOUT).",
+)
+@click.option(
+    "--ws-absolute-timeout",
+    envvar="RINGLET_WS_ABSOLUTE_TIMEOUT",
+    default=86400,
+    show_default=True,
+    type=click.IntRange(1, 7 * 86400),
+    help="Seconds a WebSocket connection may last before the gateway closes it with WSG-903 "
+    "(env RINGLET_WS_ABSOLUTE_TIMEOUT).",
+)
+@click.option(
+    "--ws-recovery-timeout",
+    envvar="RINGLET_WS_RECOVERY_TIMEOUT",
+    default=180,
+    show_default=True,
+    type=click.IntRange(1, 86400),
+    help="Seconds a WebSocket session waits after its connection ends for a client to "
+    "recover it with `wsc` (env RINGLET_WS_RECOVERY_TIMEOUT).",
+)
+@click.option(
+    "--ws-recovery-buffer-size",
+    envvar="RINGLET_WS_RECOVERY_BUFFER_SIZE",
+    default=100,
+    show_default=True,
+    type=click.IntRange(1, 10000),
+    help="Notifications a WebSocket session keeps for a recovery to replay "
+    "(env RINGLET_WS_RECOVERY_BUFFER_SIZE).",
+)
+@click.option(
+    "--webhook-timeout",
+    "webhook_timeout_ms",
+    envvar="RINGLET_WEBHOOK_TIMEOUT",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(10, 60000),
+    help="Milliseconds a WebHook receiver has to answer a notification (env "
+    "RINGLET_WEBHOOK_TIMEOUT).",
+)
+@click.option(
+    "--webhook-attempts",
+    envvar="RINGLET_WEBHOOK_ATTEMPTS",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="Attempts at one notification before its WebHook subscription is Blacklisted (env "
+    "RINGLET_WEBHOOK_ATTEMPTS).",
+)
+@click.option(
+    "--webhook-backoff",
+    "webhook_backoff_ms",
+    envvar="RINGLET_WEBHOOK_BACKOFF",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1, 600000),
+    help="Milliseconds before the first retry of a failed WebHook notification, doubling "
+    "after each failure up to 5 minutes (env RINGLET_WEBHOOK_BACKOFF).",
+)
+@click.option(
     "--workers",
     envvar="RINGLET_WORKERS",
     default=1,
@@ -176,6 +241,13 @@ def serve(
     rate_limit_penalty: int,
     cors_origins: str,
     min_access_token_ttl: int,
+    ws_idle_timeout: int,
+    ws_absolute_timeout: int,
+    ws_recovery_timeout: int,
+    ws_recovery_buffer_size: int,
+    webhook_timeout_ms: int,
+    webhook_attempts: int,
+    webhook_backoff_ms: int,
     workers: int,
     http_impl: str,
     loop_impl: str,
@@ -208,6 +280,13 @@ def serve(
         carrier_delay_ms=carrier_delay,
         inspect=not no_inspect,
         carrier_url=carrier_url or None,
+        ws_idle_timeout=ws_idle_timeout,
+        ws_absolute_timeout=ws_absolute_timeout,
+        ws_recovery_timeout=ws_recovery_timeout,
+        ws_recovery_buffer_size=ws_recovery_buffer_size,
+        webhook_timeout_ms=webhook_timeout_ms,
+        webhook_attempts=webhook_attempts,
+        webhook_backoff_ms=webhook_backoff_ms,
     )
     problem = startup_problem(settings)
     if problem is not None:

@@ -38,3 +38,16 @@ class Settings:
     inspect: bool = True
     # Where the HTTP carrier gateway forwards outbound SMS; unset: the simulated carrier.
     carrier_url: str | None = None
+    # The WebSocket gateway's timeouts (seconds) and recovery buffer (frames), announced in
+    # ConnectionDetails; RingCentral's by default. Lower them to test an app's handling.
+    ws_idle_timeout: int = 1800
+    ws_absolute_timeout: int = 86400
+    ws_recovery_timeout: int = 180
+    ws_recovery_buffer_size: int = 100
+    # WebHook delivery (notify/): the handshake's and each notification's timeout, how many
+    # attempts a notification gets before the subscription is Blacklisted, and the first retry
+    # delay (doubling after each failure, at most 5 minutes).
+    webhook_handshake_timeout_ms: int = 3000
+    webhook_timeout_ms: int = 5000
+    webhook_attempts: int = 8
+    webhook_backoff_ms: int = 1000

@@ -50,6 +50,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from tests.support.schemas import (
+    ALLOWED_EXTRA_ENUM_VALUES,
     ALLOWED_EXTRA_FIELDS,
     ERROR_ENVELOPE,
     MULTIPART_STATUS_PART,
@@ -131,7 +132,10 @@ def _strict_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"RESPONSE_OVERRIDES: no operation {method.upper()} {template}")
             for status, response in responses.items():
                 op.setdefault("responses", {})[status] = copy.deepcopy(dict(response))
-    for name, schema in strict.get("components", {}).get("schemas", {}).items():
+    schemas = strict.get("components", {}).get("schemas", {})
+    for (name, prop), values in ALLOWED_EXTRA_ENUM_VALUES.items():
+        schemas[name]["properties"][prop]["enum"].extend(values)
+    for name, schema in schemas.items():
         strictify(schema, ALLOWED_EXTRA_FIELDS.get(name, frozenset()))
     for item in paths.values():
         for method, op in item.items():
@@ -255,6 +259,15 @@ class SpecValidator:
         )
 
     # -- validation -------------------------------------------------------------------------
+
+    def validate_schema(self, name: str, instance: Any) -> None:
+        """Raise AssertionError unless `instance` (parsed JSON) conforms to the spec's
+        `components/schemas/<name>`, e.g. SubscriptionInfo for a body that arrived another way
+        than as an answer to a request."""
+        if name not in self._spec.get("components", {}).get("schemas", {}):
+            raise KeyError(f"the spec has no schema {name!r}")
+        validator = self._ref_validator(f"/components/schemas/{_pointer_escape(name)}")
+        self._check_instance(name, validator, instance)
 
     def validate(self, method: str, path: str, status: int, content_type: str, body: bytes) -> None:
         """Raise AssertionError unless the response conforms to the spec (see module doc)."""

@@ -10,7 +10,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 from ringlet.api.auth import authenticate
@@ -27,6 +27,7 @@ from ringlet.api.router import IndexedRouter
 from ringlet.api.routes import OPERATIONS, Operation
 from ringlet.domain import permissions
 from ringlet.domain.errors import AppPermissionMissing, RingletError
+from ringlet.ws import gateway
 
 if TYPE_CHECKING:
     from ringlet.bootstrap import Services
@@ -110,12 +111,17 @@ def create_app(services: Services) -> Starlette:
         services.db.start()
         services.carrier_worker.start()
         try:
-            yield
+            await services.notify.start()
+            try:
+                yield
+            finally:
+                await services.notify.stop()
         finally:
             await services.carrier_worker.stop()
+            await services.ws_gateway.close_all()
             services.db.close()
 
-    routes = [
+    routes: list[BaseRoute] = [
         Route(
             op.path,
             endpoint=_Endpoint(op, services.rate_limiter),
@@ -124,6 +130,7 @@ def create_app(services: Services) -> Starlette:
         )
         for op in OPERATIONS
     ]
+    routes.append(WebSocketRoute(gateway.GATEWAY_PATH, gateway.endpoint, name="webSocketGateway"))
     app = Starlette(
         routes=routes,
         lifespan=lifespan,

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from starlette._utils import get_route_path
-from starlette.routing import BaseRoute, Route, Router
+from starlette.routing import BaseRoute, Route, Router, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
 
@@ -29,6 +29,8 @@ class IndexedRouter(Router):
         super().__init__(routes=list(routes), **options)
         grouped: dict[int, list[BaseRoute]] = defaultdict(list)
         for route in routes:
+            if isinstance(route, WebSocketRoute):
+                continue  # matched by Starlette's own table: WebSocket scopes go there
             if not isinstance(route, Route) or ":path}" in route.path:
                 raise ValueError(f"not a fixed-length route: {route!r}")
             grouped[_segments(route.path)].append(route)

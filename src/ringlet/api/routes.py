@@ -17,9 +17,12 @@ from ringlet.api.providers import (
     message_store,
     messaging,
     meta,
+    notification_journal,
     oauth,
+    subscription,
     sync,
 )
+from ringlet.api.providers import websocket as ws_api
 from ringlet.domain.enums import AppPermission as P
 from ringlet.domain.permissions import UserPermission as U
 
@@ -53,6 +56,8 @@ OPERATIONS: tuple[Operation, ...] = (
     Operation("getToken", "POST", "/restapi/oauth/token", oauth.get_token, "Auth", public=True),
     Operation("revokeToken", "POST", "/restapi/oauth/revoke", oauth.revoke_token, "Auth",
               public=True),
+    Operation("authWsToken", "POST", "/restapi/oauth/wstoken", ws_api.auth_ws_token, "Auth",
+              P.WEBSOCKETS_SUBSCRIPTION),
     # Account, extensions, phone numbers, departments
     Operation("readAccountInfo", "GET", ACCOUNT, account.read_account_info, "Light",
               P.READ_ACCOUNTS, (U.READ_COMPANY_INFO,)),
@@ -100,6 +105,19 @@ OPERATIONS: tuple[Operation, ...] = (
               (U.READ_MESSAGE_CONTENT,)),
     Operation("syncMessages", "GET", EXTENSION + "/message-sync", sync.sync_messages, "Light",
               P.READ_MESSAGES, (U.READ_MESSAGES,)),
+    # Subscriptions (no app permission of their own: each event filter needs its resource's)
+    Operation("listSubscriptions", "GET", V1 + "/subscription", subscription.list_subscriptions,
+              "Light"),
+    Operation("createSubscription", "POST", V1 + "/subscription",
+              subscription.create_subscription, "Medium"),
+    Operation("readSubscription", "GET", V1 + "/subscription/{subscriptionId}",
+              subscription.read_subscription, "Light"),
+    Operation("updateSubscription", "PUT", V1 + "/subscription/{subscriptionId}",
+              subscription.update_subscription, "Medium"),
+    Operation("deleteSubscription", "DELETE", V1 + "/subscription/{subscriptionId}",
+              subscription.delete_subscription, "Medium"),
+    Operation("renewSubscription", "POST", V1 + "/subscription/{subscriptionId}/renew",
+              subscription.renew_subscription, "Light"),
     # ringlet's own, outside /restapi
     Operation("ringletHealth", "GET", "/_ringlet/health", inspect.health, "NoThrottling",
               public=True),
@@ -131,5 +149,18 @@ OPERATIONS: tuple[Operation, ...] = (
               public=True),
     Operation("ringletInboxChanges", "GET", "/_ringlet/inbox/changes", inbox.changes,
               "NoThrottling", public=True),
+    Operation("ringletListWebSocketSessions", "GET", "/_ringlet/websocket/sessions",
+              ws_api.list_websocket_sessions, "NoThrottling", public=True),
+    Operation("ringletDropWebSocketSession", "POST",
+              "/_ringlet/websocket/sessions/{sessionId}/drop", ws_api.drop_websocket_session,
+              "NoThrottling", public=True),
+    Operation("ringletDelayWebSocketSession", "POST",
+              "/_ringlet/websocket/sessions/{sessionId}/delay",
+              ws_api.delay_websocket_session, "NoThrottling", public=True),
+    Operation("ringletListDeliveries", "GET", "/_ringlet/subscriptions/{subscriptionId}/deliveries",
+              notification_journal.list_deliveries, "NoThrottling", public=True),
+    Operation("ringletRedeliver", "POST",
+              "/_ringlet/subscriptions/{subscriptionId}/deliveries/{attemptId}/redeliver",
+              notification_journal.redeliver, "NoThrottling", public=True),
 )
 # fmt: on

@@ -35,6 +35,7 @@ from ringlet.domain.model import Account, Caller, Extension, PhoneNumber
 from ringlet.domain.permissions import UserPermission
 from ringlet.domain.recipients import DEPARTMENT_IN_DEPARTMENT, can_join_department
 from ringlet.store import directory as store
+from ringlet.store import outbox
 from ringlet.store.cache import Caches
 from ringlet.store.database import Database
 
@@ -227,6 +228,9 @@ class DirectoryService:
                 store.change_department_members(
                     conn, change.department_id, change.added, change.removed
                 )
+                # Directory notifications: the department and every member who came or went.
+                for extension_id in {change.department_id, *change.added, *change.removed}:
+                    outbox.extension_changed(conn, caller.account_id, extension_id, "Departments")
             self.caches.invalidate()  # R10/R12 must see the new members at once
 
         await self.db.write(work)

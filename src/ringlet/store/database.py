@@ -34,7 +34,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from ringlet.store import store_versions
+from ringlet.clock import system_clock
+from ringlet.store import outbox, store_versions
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -139,6 +140,10 @@ class Database:
         self.url = url
         self.writer_engine = create_engine(url, writer=True)
         store_versions.install(self.writer_engine)
+        outbox.install(self.writer_engine, system_clock)
+        # Called on the writer thread after a commit that wrote outbox rows (the notification
+        # dispatcher's wake-up: it must not read before the rows are visible).
+        self.on_outbox_commit: Callable[[], None] | None = None
         self._writer_lock = _WriterLock(writer_lock_path(url))
         self.reader_engine = create_engine(url, writer=False, pool_size=read_threads)
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -172,8 +177,21 @@ class Database:
     # -- synchronous use (CLI, provisioning at start-up, tests) -----------------------------
 
     def write_now(self, work: Callable[[Connection], T]) -> T:
-        with self._writer_lock.held(), self.writer_engine.begin() as conn:
-            return work(conn)
+        with self._writer_lock.held(), self.writer_engine.connect() as conn:
+            with conn.begin():
+                result = work(conn)
+            wrote = conn.info.pop(outbox.WROTE, False)
+        if wrote:
+            self._outbox_committed()
+        return result
+
+    def _outbox_committed(self) -> None:
+        callback = self.on_outbox_commit
+        if callback is not None:
+            try:
+                callback()
+            except Exception:
+                log.exception("outbox wake-up failed")
 
     def read_now(self, work: Callable[[Connection], T]) -> T:
         with self.reader_engine.begin() as conn:
@@ -249,23 +267,31 @@ class Database:
 
     def _run_batch(self, batch: list[_Job]) -> None:
         outcomes: list[tuple[bool, Any]] = []
+        wrote = False
         try:
-            with self._writer_lock.held(), self.writer_engine.connect() as conn, conn.begin():
-                if len(batch) == 1:
-                    # One job: its failure rolls the whole transaction back anyway.
-                    try:
-                        outcomes.append((True, batch[0].work(conn)))
-                    except Exception as exc:
-                        outcomes.append((False, exc))
-                        raise _JobFailed from exc
-                else:
-                    for job in batch:
-                        outcomes.append(_run_in_savepoint(conn, job))
+            with self._writer_lock.held(), self.writer_engine.connect() as conn:
+                try:
+                    with conn.begin():
+                        if len(batch) == 1:
+                            # One job: its failure rolls the whole transaction back anyway.
+                            try:
+                                outcomes.append((True, batch[0].work(conn)))
+                            except Exception as exc:
+                                outcomes.append((False, exc))
+                                raise _JobFailed from exc
+                        else:
+                            for job in batch:
+                                outcomes.append(_run_in_savepoint(conn, job))
+                finally:
+                    wrote = conn.info.pop(outbox.WROTE, False)
         except _JobFailed:
             pass  # the job's own error, recorded above; nothing was committed
         except Exception as exc:
             log.exception("commit of a batch of %d writes failed", len(batch))
             outcomes = [(False, exc)] * len(batch)
+            wrote = False
+        if wrote:
+            self._outbox_committed()
         # One wake-up of each waiting event loop per batch, not one per job: every
         # call_soon_threadsafe writes to the loop's wake-up fd and costs the loop a turn.
         settled: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
@@ -285,9 +311,11 @@ def _run_in_savepoint(conn: Connection, job: _Job) -> tuple[bool, Any]:
     SQLAlchemy's nested-transaction objects cost more than the inserts they guard."""
     raw: Any = conn.connection.dbapi_connection
     raw.execute("SAVEPOINT job")
+    recorded = outbox.mark(conn)
     try:
         result = job.work(conn)
     except Exception as exc:
+        outbox.rollback_to(conn, recorded)
         raw.execute("ROLLBACK TO SAVEPOINT job")
         raw.execute("RELEASE SAVEPOINT job")
         return False, exc

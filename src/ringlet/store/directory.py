@@ -21,7 +21,7 @@ from ringlet.domain.enums import (
     UsageType,
 )
 from ringlet.domain.model import Account, App, Extension, PhoneNumber
-from ringlet.store import store_versions
+from ringlet.store import outbox, store_versions
 from ringlet.store.schema import accounts, apps, department_members, extensions, phone_numbers
 
 
@@ -307,6 +307,7 @@ def set_extension_status(
         .where(extensions.c.account_id == account_id, extensions.c.id == extension_id)
         .values(status=status.value)
     )
+    outbox.extension_changed(conn, account_id, extension_id, "ExtensionStatus")
 
 
 def change_department_members(
@@ -380,3 +381,4 @@ def set_extension_contact(
         .where(extensions.c.account_id == account_id, extensions.c.id == extension_id)
         .values(name=name, email=email)
     )
+    outbox.extension_changed(conn, account_id, extension_id, "ExtensionInfo")

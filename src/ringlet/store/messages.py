@@ -23,7 +23,7 @@ from ringlet.domain.enums import (
 )
 from ringlet.domain.model import Message, NewMessage
 from ringlet.message_json import StoredRecord, fixed_members
-from ringlet.store import store_versions
+from ringlet.store import outbox, store_versions
 from ringlet.store.parties import decode_parties, encode_parties
 from ringlet.store.schema import (
     department_members,
@@ -130,6 +130,13 @@ def insert_messages(conn: Connection, copies: Sequence[NewMessage], now_ms: int)
             row = cursor.fetchone()
             assert row is not None  # RETURNING yields the inserted row
             ids.append(int(row[0]))
+        outbox.new_messages(
+            conn,
+            (
+                (c.account_id, c.extension_id, c.type.value, c.direction.value, message_id)
+                for c, message_id in zip(copies, ids, strict=True)
+            ),
+        )
         return ids
     finally:
         cursor.close()
@@ -151,7 +158,7 @@ def update_messages(
     if availability is not None:
         values["availability"] = availability.value
     store_versions.touch(conn, (extension_id,))
-    conn.execute(
+    changed = conn.execute(
         sa.update(messages)
         .where(
             messages.c.account_id == account_id,
@@ -159,7 +166,9 @@ def update_messages(
             messages.c.id.in_(list(message_ids)),
         )
         .values(**values)
+        .returning(messages.c.type, messages.c.direction)
     )
+    outbox.updated_messages(conn, account_id, extension_id, [(r[0], r[1]) for r in changed])
 
 
 def set_delivery_status(
@@ -184,12 +193,13 @@ def set_delivery_status(
             sms_delivery_ms=delivery_time_ms,
             modified_ms=now_ms,
         )
-        .returning(messages.c.extension_id)
+        .returning(messages.c.extension_id, messages.c.type, messages.c.direction)
     ).first()
     if row is None:
         return None
     extension_id = int(row[0])
     store_versions.touch(conn, (extension_id,))
+    outbox.message_changed(conn, account_id, extension_id, row[1], row[2])
     return extension_id
 
 

@@ -180,6 +180,61 @@ messages.append_column(sa.Column("sms_delivery_ms", sa.BigInteger, nullable=True
 # simulator's delivery receipt to come); `lease_ms` is when a claim by a worker runs out.
 carrier_outbox = sa.Table(
     "carrier_outbox",
+# -- WebSocket gateway (ws) ------------------------------------------------------------------
+
+# Tokens of `POST /restapi/oauth/wstoken`, valid for any number of connections until they
+# expire (store/ws_tokens.py). A row holds the access token only sealed with the WebSocket token
+# itself (ws/sealing.py): the database alone cannot open it. No foreign key to sessions: a
+# revoked session's access token simply stops authenticating.
+ws_tokens = sa.Table(
+    "ws_tokens",
+    metadata,
+    sa.Column("digest", sa.String(64), primary_key=True),
+    sa.Column("session_id", sa.BigInteger, nullable=False),  # the OAuth session (WSG-1003)
+    sa.Column("sealed_access", sa.Text, nullable=False),
+    sa.Column("expires_ms", sa.BigInteger, nullable=False),
+)
+sa.Index("ix_ws_tokens_expires", ws_tokens.c.expires_ms)
+# -- notifications (subscriptions, the outbox, the WebHook delivery journal) -------------------
+
+# A subscription belongs to the user and app that made it (account, extension, app). Its event
+# filters are kept as the answer shows them (`~` resolved). A WebHook subscription's delivery
+# state lives here too: `delivered_through` is the last outbox event it has been offered (in
+# commit order), `failures` the failed attempts at the next one, and the lease says which
+# process delivers it (notify/dispatcher.py).
+subscriptions = sa.Table(
+    "subscriptions",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("account_id", sa.BigInteger, nullable=False),
+    sa.Column("extension_id", sa.BigInteger, nullable=False),
+    sa.Column("app_id", sa.BigInteger, nullable=False),
+    sa.Column("transport", sa.String(16), nullable=False),
+    sa.Column("address", sa.Text, nullable=True),
+    # Sent back to the receiver in every request, so it cannot be kept hashed.
+    sa.Column("verification_token", sa.String(64), nullable=True),
+    sa.Column("token_header", sa.String(32), nullable=True),
+    sa.Column("ws_session_id", sa.String(64), nullable=True),
+    sa.Column("event_filters", sa.Text, nullable=False),  # JSON list
+    sa.Column("disabled_filters", sa.Text, nullable=False),  # JSON list of DisabledFilterInfo
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("creation_ms", sa.BigInteger, nullable=False),
+    sa.Column("expiration_ms", sa.BigInteger, nullable=False),
+    sa.Column("blacklisted_ms", sa.BigInteger, nullable=True),
+    sa.Column("blacklisted_reason", sa.Text, nullable=True),
+    sa.Column("delivered_through", sa.BigInteger, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("next_attempt_ms", sa.BigInteger, nullable=False),
+    sa.Column("lease_owner", sa.String(64), nullable=True),
+    sa.Column("lease_until_ms", sa.BigInteger, nullable=False),
+)
+sa.Index("ix_subscriptions_owner", subscriptions.c.extension_id, subscriptions.c.app_id)
+sa.Index("ix_subscriptions_account", subscriptions.c.account_id)
+
+# The outbox: one row per changed store (or directory entry) per commit, written by the
+# change's own transaction (store/outbox.py). Ids are allocated in commit order.
+notification_events = sa.Table(
+    "notification_events",
     metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
     sa.Column("account_id", sa.BigInteger, nullable=False),
@@ -222,3 +277,31 @@ carrier_rules = sa.Table(
     sa.Column("error_code", sa.String(16), nullable=True),
 )
 sa.Index("ix_carrier_rules_to", carrier_rules.c.to_number)
+    sa.Column("kind", sa.String(16), nullable=False),  # "store" or "extension"
+    sa.Column("payload", sa.Text, nullable=False),  # JSON
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    # Never reuse an id, even once the newest rows are pruned: readers keep their place by id.
+    sqlite_autoincrement=True,
+)
+
+# The WebHook delivery journal: one row per attempt, with the notification it carried (for
+# redelivery).
+notification_attempts = sa.Table(
+    "notification_attempts",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("subscription_id", sa.String(36), nullable=False),
+    sa.Column("event_id", sa.BigInteger, nullable=True),
+    sa.Column("uuid", sa.String(64), nullable=False),
+    sa.Column("attempt_ms", sa.BigInteger, nullable=False),
+    sa.Column("status_code", sa.Integer, nullable=True),
+    sa.Column("latency_ms", sa.Integer, nullable=False),
+    sa.Column("error", sa.Text, nullable=True),
+    sa.Column("redelivery", sa.Boolean, nullable=False),
+    sa.Column("envelope", sa.Text, nullable=False),
+)
+sa.Index(
+    "ix_notification_attempts_subscription",
+    notification_attempts.c.subscription_id,
+    notification_attempts.c.id,
+)

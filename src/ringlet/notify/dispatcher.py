@@ -1,0 +1,480 @@
+"""The dispatcher: fans committed outbox events out to subscriptions, outside every send's
+transaction. One per process, started with the app.
+
+Wake-ups. Right after a local commit that wrote outbox rows (Database.on_outbox_commit); on
+PostgreSQL also on `NOTIFY ringlet_outbox` from any process (wakeup.py); on SQLite by reading
+the outbox's newest id every few milliseconds (the processes of one machine).
+
+WebSocket subscriptions: every process reads every event and hands the notifications of the
+sessions it holds (websocket_sink.py) to the gateway: a session lives in one process, so each
+subscription gets each event once.
+
+WebHook subscriptions: delivered by the process holding the subscription's lease (a row-level
+claim, renewed every second, taken over when it lapses), so each notification is POSTed by
+one process. A subscription's progress (`delivered_through`, failures, next attempt) is in its
+row: a process killed between a commit and the POST loses nothing; the next holder resumes
+after the last event recorded as delivered (a notification POSTed but not yet recorded is
+POSTed again: at least once). Events are delivered in order, each retried with exponential
+backoff; when one has failed `max_attempts` times the subscription is Blacklisted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import secrets
+import socket
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+from sqlalchemy.engine import Connection
+
+from ringlet.clock import Clock
+from ringlet.domain.enums import Direction, MessageType
+from ringlet.domain.model import Caller, Extension
+from ringlet.notify import records
+from ringlet.notify.envelopes import EventView, bodies, envelope
+from ringlet.notify.filters import EventFilter, Kind, may_read_store, parse
+from ringlet.notify.records import Attempt, Subscription
+from ringlet.notify.webhook import Outcome, WebHookClient
+from ringlet.notify.websocket_sink import WebSocketSink
+from ringlet.store import directory, messages, outbox
+from ringlet.store.cache import Caches
+from ringlet.store.database import Database
+from ringlet.store.outbox import Event
+
+log = logging.getLogger(__name__)
+
+_BATCH = 500
+_WINDOW = 20_000  # events kept in memory for the WebHook subscriptions to catch up from
+LEASE_MS = 5_000
+_RENEW_S = 1.0
+_FLUSH_S = 0.005
+_PRUNE_S = 60.0
+_KEEP_EVENTS_MS = 10 * 60_000
+_KEEP_ATTEMPTS_MS = 24 * 3600_000
+_encode = msgspec.json.Encoder().encode
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int
+    backoff_ms: int
+    max_backoff_ms: int = 300_000
+
+    def delay_ms(self, failures: int) -> int:
+        return int(min(self.backoff_ms * 2 ** (failures - 1), self.max_backoff_ms))
+
+
+@dataclass(slots=True)
+class _Progress:
+    delivered_through: int
+    failures: int
+    next_attempt_ms: int
+
+
+def process_id() -> str:
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        caches: Caches,
+        webhook: WebHookClient,
+        policy: RetryPolicy,
+        sink: Callable[[], WebSocketSink | None],
+        poll_s: float,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.caches = caches
+        self.webhook = webhook
+        self.policy = policy
+        self.sink = sink
+        self.poll_s = poll_s
+        self.me = process_id()
+        self.seen = 0
+        self._window: OrderedDict[int, Event] = OrderedDict()
+        self._progress: dict[str, _Progress] = {}
+        self._busy: set[str] = set()
+        self._pending_progress: dict[str, _Progress] = {}
+        self._pending_attempts: list[Attempt] = []
+        self._flush_scheduled = False
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._drains: set[asyncio.Task[None]] = set()
+
+    # -- life ---------------------------------------------------------------------------------
+
+    async def start(self, extra: Iterable[Callable[[], Any]] = ()) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.seen = await self.db.read(outbox.last_id)
+        self._tasks.append(asyncio.create_task(self._run(), name="ringlet-dispatcher"))
+        self._tasks.append(asyncio.create_task(self._leases(), name="ringlet-leases"))
+        for make in extra:
+            self._tasks.append(asyncio.create_task(make()))
+
+    async def stop(self) -> None:
+        for task in [*self._tasks, *self._drains]:
+            task.cancel()
+        for task in [*self._tasks, *self._drains]:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        await self._flush()
+        try:
+            await self.db.write(lambda conn: records.release(conn, self.me))
+        except Exception:
+            log.exception("releasing the WebHook leases failed")
+
+    def wake_threadsafe(self) -> None:
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self._wake.set)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def adopt(self, subscription: Subscription) -> None:
+        """A WebHook subscription this process has just created, with its lease."""
+        self._progress[subscription.id] = _Progress(subscription.delivered_through, 0, 0)
+        self._wake.set()
+
+    def forget(self) -> None:
+        """After a reset: every event is gone; keep the place."""
+        self._window.clear()
+
+    # -- the main loop ------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_s)
+            self._wake.clear()
+            try:
+                more = await self._round()
+            except Exception:
+                log.exception("notification round failed")
+                await asyncio.sleep(0.5)
+                continue
+            if more:
+                self._wake.set()
+
+    async def _round(self) -> bool:
+        seen = self.seen
+        events = await self.db.read_small(lambda conn: outbox.events_after(conn, seen, _BATCH))
+        if events:
+            self.seen = events[-1].id
+            for e in events:
+                self._window[e.id] = e
+            while len(self._window) > _WINDOW:
+                self._window.popitem(last=False)
+            await self._websocket(events)
+        self._start_drains()
+        return len(events) == _BATCH
+
+    # -- WebSocket ------------------------------------------------------------------------------
+
+    async def _websocket(self, events: list[Event]) -> None:
+        sink = self.sink()
+        if sink is None:
+            return
+        now = self.clock()
+        accounts = {e.account_id for e in events}
+        subs = await self.db.read(lambda conn: records.delivering(conn, accounts, now))
+        held = [
+            s
+            for s in subs
+            if s.transport == records.WEBSOCKET and s.ws_session_id and sink.holds(s.ws_session_id)
+        ]
+        if not held:
+            return
+        views: dict[int, EventView] = {}
+        for e in events:
+            for s in held:
+                assert s.ws_session_id is not None
+                for env in await self._envelopes(s, e, views):
+                    try:
+                        await sink.deliver(s.ws_session_id, env)
+                    except Exception:
+                        log.exception("WebSocket delivery failed")
+
+    # -- building notifications -----------------------------------------------------------------
+
+    async def _envelopes(
+        self, s: Subscription, e: Event, views: dict[int, EventView]
+    ) -> list[dict[str, Any]]:
+        filters = [f for f in (_filter(t, s) for t in s.event_filters) if f is not None]
+        relevant = [f for f in filters if _concerns(f, e)]
+        if not relevant:
+            return []
+        view = views.get(e.id)
+        if view is None:
+            view = views[e.id] = await self.db.read(lambda conn: self._view(conn, e))
+        subscriber = await self.db.read(lambda conn: self._caller(conn, s))
+        if subscriber is None:
+            return []
+        found = []
+        for f in relevant:
+            if f.kind in (Kind.STORE, Kind.INSTANT) and not may_read_store(
+                subscriber, f.extension_id
+            ):
+                continue  # R14 at delivery: no longer an admin
+            for suffix, body in bodies(f, view):
+                found.append(envelope(s.id, s.owner.extension_id, f, view, body, suffix))
+        return found
+
+    def _view(self, conn: Connection, e: Event) -> EventView:
+        view = EventView(e)
+        if e.kind != outbox.STORE:
+            return view
+        pager = [i for c in e.changes if c.type == MessageType.PAGER.value for i in c.new_ids]
+        sms_in = [
+            i
+            for c in e.changes
+            if c.type == MessageType.SMS.value and c.direction == Direction.INBOUND.value
+            for i in c.new_ids
+        ]
+        if pager or sms_in:
+            # R12: what the store's owner may read now.
+            found = messages.get_messages(conn, e.account_id, e.extension_id, pager + sms_in)
+            view.readable_ids = frozenset(i for i in pager if i in found)
+            view.messages = {i: found[i] for i in sms_in if i in found}
+            view.owner = self.caches.extension(conn, e.account_id, e.extension_id)
+        return view
+
+    def _caller(self, conn: Connection, s: Subscription) -> Caller | None:
+        ext: Extension | None = self.caches.extension(
+            conn, s.owner.account_id, s.owner.extension_id
+        )
+        app = directory.app_by_id(conn, s.owner.app_id)
+        if ext is None or app is None:
+            return None
+        return Caller(
+            account_id=s.owner.account_id,
+            extension_id=ext.id,
+            app_id=app.id,
+            app_permissions=app.permissions,
+            is_admin=ext.admin,
+        )
+
+    # -- WebHook ----------------------------------------------------------------------------------
+
+    async def _leases(self) -> None:
+        last_prune = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await self._renew()
+                if loop.time() - last_prune > _PRUNE_S:
+                    last_prune = loop.time()
+                    await self._prune()
+            except Exception:
+                log.exception("WebHook lease renewal failed")
+            await asyncio.sleep(_RENEW_S)
+
+    async def _renew(self) -> None:
+        now = self.clock()
+        if not self._progress and not await self.db.read(
+            lambda conn: records.claimable(conn, self.me, now)
+        ):
+            return
+        held = await self.db.write(lambda conn: records.claim(conn, self.me, now, now + LEASE_MS))
+        ids = {s.id for s in held}
+        for s in held:
+            if s.id not in self._progress:
+                self._progress[s.id] = _Progress(s.delivered_through, s.failures, s.next_attempt_ms)
+        for gone in set(self._progress) - ids:
+            if gone not in self._busy:
+                del self._progress[gone]
+        self._start_drains()
+
+    async def _prune(self) -> None:
+        now = self.clock()
+
+        def work(conn: Connection) -> None:
+            lowest = records.lowest_cursor(conn)
+            limit = self.seen if lowest is None else min(lowest, self.seen)
+            outbox.prune(conn, limit, now - _KEEP_EVENTS_MS)
+            records.prune_attempts(conn, now - _KEEP_ATTEMPTS_MS)
+
+        await self.db.write(work)
+
+    def _start_drains(self) -> None:
+        now = self.clock()
+        for sub_id, progress in self._progress.items():
+            if (
+                sub_id not in self._busy
+                and progress.delivered_through < self.seen
+                and progress.next_attempt_ms <= now
+            ):
+                self._busy.add(sub_id)
+                task = asyncio.create_task(self._drain(sub_id, progress))
+                self._drains.add(task)
+                task.add_done_callback(self._drains.discard)
+
+    async def _drain(self, sub_id: str, progress: _Progress) -> None:
+        try:
+            await self._deliver_pending(sub_id, progress)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("WebHook delivery of %s failed", sub_id)
+        finally:
+            self._busy.discard(sub_id)
+        if progress.delivered_through < self.seen and progress.next_attempt_ms <= self.clock():
+            self._wake.set()
+
+    async def _deliver_pending(self, sub_id: str, progress: _Progress) -> None:
+        s = await self.db.read(lambda conn: records.by_id(conn, sub_id))
+        now = self.clock()
+        if s is None or s.status != records.ACTIVE or s.expiration_ms <= now:
+            self._progress.pop(sub_id, None)
+            return
+        views: dict[int, EventView] = {}
+        while progress.delivered_through < self.seen:
+            pending = await self._events_after(progress.delivered_through)
+            if not pending:
+                break
+            for e in pending:
+                for env in await self._envelopes(s, e, views):
+                    outcome = await self._post(s, env, e.id)
+                    if not outcome.ok:
+                        await self._failed(s, progress, outcome)
+                        return
+                progress.delivered_through = e.id
+                progress.failures = 0
+                progress.next_attempt_ms = 0
+                self._record(s.id, progress)
+
+    async def _events_after(self, cursor: int) -> list[Event]:
+        window = self._window
+        first = next(iter(window), None)
+        if first is not None and first <= cursor + 1:
+            return [e for i, e in window.items() if i > cursor][:_BATCH]
+        return await self.db.read(lambda conn: outbox.events_after(conn, cursor, _BATCH))
+
+    async def _post(self, s: Subscription, env: dict[str, Any], event_id: int | None) -> Outcome:
+        body = _encode(env)
+        assert s.address is not None
+        outcome = await self.webhook.post(s.address, body, token_headers(s))
+        self._pending_attempts.append(
+            Attempt(
+                subscription_id=s.id,
+                event_id=event_id,
+                uuid=str(env["uuid"]),
+                attempt_ms=self.clock(),
+                status_code=outcome.status_code,
+                latency_ms=outcome.latency_ms,
+                error=outcome.error,
+                redelivery=event_id is None,
+                envelope=body,
+            )
+        )
+        self._schedule_flush()
+        return outcome
+
+    async def _failed(self, s: Subscription, progress: _Progress, outcome: Outcome) -> None:
+        progress.failures += 1
+        now = self.clock()
+        if progress.failures >= self.policy.max_attempts:
+            await self._flush()
+            reason = outcome.error or "I/O operation is failed"
+            await self.db.write(lambda conn: records.blacklist(conn, s.id, now, reason))
+            self._progress.pop(s.id, None)
+            return
+        delay = self.policy.delay_ms(progress.failures)
+        progress.next_attempt_ms = now + delay
+        self._record(s.id, progress)
+        assert self._loop is not None
+        self._loop.call_later(delay / 1000, self._wake.set)
+
+    # -- recording progress and attempts, batched --------------------------------------------------
+
+    def _record(self, sub_id: str, progress: _Progress) -> None:
+        self._pending_progress[sub_id] = _Progress(
+            progress.delivered_through, progress.failures, progress.next_attempt_ms
+        )
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled and self._loop is not None:
+            self._flush_scheduled = True
+            self._loop.call_later(_FLUSH_S, lambda: asyncio.ensure_future(self._flush()))
+
+    async def _flush(self) -> None:
+        self._flush_scheduled = False
+        progress, self._pending_progress = self._pending_progress, {}
+        attempts, self._pending_attempts = self._pending_attempts, []
+        if not progress and not attempts:
+            return
+        lost: list[str] = []
+
+        def work(conn: Connection) -> None:
+            records.add_attempts(conn, attempts)
+            for sub_id, p in progress.items():
+                if not records.save_progress(
+                    conn, self.me, sub_id, p.delivered_through, p.failures, p.next_attempt_ms
+                ):
+                    lost.append(sub_id)
+
+        try:
+            await self.db.write(work)
+        except Exception:
+            log.exception("recording WebHook deliveries failed")
+        for sub_id in lost:  # another process took it over: let it deliver
+            if sub_id not in self._busy:
+                self._progress.pop(sub_id, None)
+
+    async def redeliver(self, s: Subscription, envelope_bytes: bytes) -> Attempt:
+        """Send a journal entry's notification again, as it was; journalled as a redelivery."""
+        assert s.address is not None
+        outcome = await self.webhook.post(s.address, envelope_bytes, token_headers(s))
+        env = msgspec.json.decode(envelope_bytes)
+        attempt = Attempt(
+            subscription_id=s.id,
+            event_id=None,
+            uuid=str(env.get("uuid", "")),
+            attempt_ms=self.clock(),
+            status_code=outcome.status_code,
+            latency_ms=outcome.latency_ms,
+            error=outcome.error,
+            redelivery=True,
+            envelope=envelope_bytes,
+        )
+        await self.db.write(lambda conn: records.add_attempts(conn, [attempt]))
+        return attempt
+
+
+def token_headers(s: Subscription) -> dict[str, str]:
+    if not s.verification_token:
+        return {}
+    headers = {"Verification-Token": s.verification_token}
+    if s.token_header and s.token_header != "Verification-Token":
+        headers[s.token_header] = s.verification_token
+    return headers
+
+
+def _filter(text: str, s: Subscription) -> EventFilter | None:
+    """A stored filter, ids already resolved: parsed again for the rules (no `~` left)."""
+    probe = Caller(s.owner.account_id, s.owner.extension_id, s.owner.app_id, frozenset(), False)
+    return parse(text, probe)
+
+
+def _concerns(f: EventFilter, e: Event) -> bool:
+    if f.account_id != e.account_id:
+        return False
+    if e.kind == outbox.STORE:
+        return f.kind in (Kind.STORE, Kind.INSTANT) and f.extension_id == e.extension_id
+    if f.kind is Kind.EXTENSIONS:
+        return True
+    return f.kind is Kind.EXTENSION and f.extension_id == e.extension_id

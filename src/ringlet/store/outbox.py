@@ -1,0 +1,234 @@
+"""The notification outbox: what a committed change must be notified of, written by the
+change's own transaction.
+
+A change records what it did (`new_messages`, `updated_messages`, `extension_changed`) on the
+connection; just before the transaction commits, the records are folded into ONE row per
+changed store (or directory entry) and inserted. The send path thus pays one small insert per
+store it touches, whatever the number of subscribers: fan-out to subscriptions happens later,
+outside the transaction (notify/dispatcher.py).
+
+Rows are numbered in commit order, so that a reader that has seen every id up to N has seen
+every event committed before N's: on SQLite one process writes at a time; on PostgreSQL the
+inserting transaction first takes a transaction-scoped advisory lock, held until its COMMIT, so
+no later-numbered event commits before an earlier one. The same transaction sends
+`NOTIFY ringlet_outbox` (delivered at commit) to wake the other processes' dispatchers.
+
+A job of a group commit whose savepoint is rolled back drops its own records
+(`mark`/`rollback_to`, called by store/database.py): no notification of something undone.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+from ringlet.store.schema import notification_events
+
+CHANNEL = "ringlet_outbox"
+# Any constant: the advisory lock that orders the outbox's ids by commit (PostgreSQL).
+_ORDER_LOCK = 0x72696E67
+_RECORDS = "ringlet.outbox"
+WROTE = "ringlet.outbox_wrote"
+
+STORE = "store"
+EXTENSION = "extension"
+
+
+def _records(conn: Connection) -> list[tuple[Any, ...]]:
+    records: list[tuple[Any, ...]] | None = conn.info.get(_RECORDS)
+    if records is None:
+        records = conn.info[_RECORDS] = []
+    return records
+
+
+def new_messages(conn: Connection, copies: Iterable[tuple[int, int, str, str, int]]) -> None:
+    """Copies stored: (account_id, extension_id, type, direction, message_id) each."""
+    _records(conn).extend(("new", *copy) for copy in copies)
+
+
+def updated_messages(
+    conn: Connection, account_id: int, extension_id: int, changed: Iterable[tuple[str, str]]
+) -> None:
+    """Messages of one store changed (readStatus, availability, messageStatus): one
+    (type, direction) per message changed."""
+    records = _records(conn)
+    records.extend(("updated", account_id, extension_id, t, d, 0) for t, d in changed)
+
+
+def message_changed(
+    conn: Connection, account_id: int, extension_id: int, message_type: str, direction: str
+) -> None:
+    """One message of a store changed: the single call for a write path that knows what it
+    changed, such as an outbound SMS's delivery status."""
+    updated_messages(conn, account_id, extension_id, [(message_type, direction)])
+
+
+def extension_changed(conn: Connection, account_id: int, extension_id: int, hint: str) -> None:
+    """A directory entry changed (hint: RingCentral's name of what changed)."""
+    _records(conn).append(("extension", account_id, extension_id, hint))
+
+
+def mark(conn: Connection) -> int:
+    records: list[tuple[Any, ...]] | None = conn.info.get(_RECORDS)
+    return 0 if records is None else len(records)
+
+
+def rollback_to(conn: Connection, position: int) -> None:
+    records: list[tuple[Any, ...]] | None = conn.info.get(_RECORDS)
+    if records is not None:
+        del records[position:]
+
+
+# -- the rows -----------------------------------------------------------------------------------
+
+
+class Change(msgspec.Struct, array_like=True, frozen=True):
+    """What happened to messages of one type and direction in one store."""
+
+    type: str
+    direction: str
+    new_ids: list[int]
+    updated: int
+
+
+class StorePayload(msgspec.Struct, frozen=True):
+    changes: list[Change]
+
+
+class ExtensionPayload(msgspec.Struct, frozen=True):
+    hints: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    id: int
+    account_id: int
+    extension_id: int
+    kind: str
+    created_ms: int
+    changes: tuple[Change, ...] = ()
+    hints: tuple[str, ...] = ()
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def _fold(records: Sequence[tuple[Any, ...]]) -> list[tuple[int, int, str, bytes]]:
+    stores: dict[tuple[int, int], dict[tuple[str, str], tuple[list[int], list[int]]]] = {}
+    entries: dict[tuple[int, int], list[str]] = {}
+    for record in records:
+        if record[0] == "extension":
+            _, account_id, extension_id, hint = record
+            hints = entries.setdefault((account_id, extension_id), [])
+            if hint not in hints:
+                hints.append(hint)
+            continue
+        what, account_id, extension_id, message_type, direction, message_id = record
+        by_kind = stores.setdefault((account_id, extension_id), {})
+        new, updated = by_kind.setdefault((message_type, direction), ([], [0]))
+        if what == "new":
+            new.append(message_id)
+        else:
+            updated[0] += 1
+    rows = []
+    for (account_id, extension_id), by_kind in stores.items():
+        changes = [
+            Change(t, d, new, updated[0]) for (t, d), (new, updated) in sorted(by_kind.items())
+        ]
+        rows.append((account_id, extension_id, STORE, _encoder.encode(StorePayload(changes))))
+    for (account_id, extension_id), hints in entries.items():
+        rows.append((account_id, extension_id, EXTENSION, _encoder.encode(ExtensionPayload(hints))))
+    return rows
+
+
+@functools.cache
+def _insert_sql(paramstyle: str) -> str:
+    mark_ = "?" if paramstyle == "qmark" else "%s"
+    return (
+        "INSERT INTO notification_events (account_id, extension_id, kind, payload, created_ms) "
+        f"VALUES ({mark_}, {mark_}, {mark_}, {mark_}, {mark_})"
+    )
+
+
+def _write(conn: Connection, now_ms: int) -> None:
+    records: list[tuple[Any, ...]] | None = conn.info.pop(_RECORDS, None)
+    if not records:
+        return
+    rows = _fold(records)
+    cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        if conn.dialect.name == "postgresql":
+            cursor.execute(f"SELECT pg_advisory_xact_lock({_ORDER_LOCK})")
+        sql = _insert_sql(conn.dialect.paramstyle)
+        cursor.executemany(sql, [(a, e, k, p.decode(), now_ms) for a, e, k, p in rows])
+        if conn.dialect.name == "postgresql":
+            cursor.execute(f"NOTIFY {CHANNEL}")
+    finally:
+        cursor.close()
+    conn.info[WROTE] = True
+
+
+def _forget(conn: Connection) -> None:
+    conn.info.pop(_RECORDS, None)
+
+
+def install(engine: Engine, clock: Any) -> None:
+    """Write the outbox rows as part of every commit on `engine` (the writer's)."""
+
+    def on_commit(conn: Connection) -> None:
+        _write(conn, clock())
+
+    event.listen(engine, "commit", on_commit)
+    event.listen(engine, "rollback", _forget)
+
+
+# -- reading --------------------------------------------------------------------------------
+
+
+_store_decoder = msgspec.json.Decoder(StorePayload)
+_extension_decoder = msgspec.json.Decoder(ExtensionPayload)
+
+
+def events_after(conn: Connection, after_id: int, limit: int) -> list[Event]:
+    rows = conn.execute(
+        sa.select(notification_events)
+        .where(notification_events.c.id > after_id)
+        .order_by(notification_events.c.id)
+        .limit(limit)
+    )
+    found = []
+    for r in rows:
+        if r.kind == STORE:
+            changes = tuple(_store_decoder.decode(r.payload).changes)
+            found.append(Event(r.id, r.account_id, r.extension_id, r.kind, r.created_ms, changes))
+        else:
+            hints = tuple(_extension_decoder.decode(r.payload).hints)
+            found.append(
+                Event(r.id, r.account_id, r.extension_id, r.kind, r.created_ms, hints=hints)
+            )
+    return found
+
+
+def last_id(conn: Connection) -> int:
+    value = conn.execute(sa.select(sa.func.max(notification_events.c.id))).scalar()
+    return int(value or 0)
+
+
+def prune(conn: Connection, before_id: int, before_ms: int) -> None:
+    """Forget events every subscription is past, once they are old enough."""
+    conn.execute(
+        sa.delete(notification_events).where(
+            notification_events.c.id <= before_id, notification_events.c.created_ms < before_ms
+        )
+    )
+
+
+def clear(conn: Connection) -> None:
+    conn.execute(sa.delete(notification_events))
