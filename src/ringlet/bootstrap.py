@@ -11,8 +11,8 @@ from ringlet.carrier.simulator import SimulatedCarrier
 from ringlet.carrier.worker import CarrierWorker
 from ringlet.clock import Clock, system_clock
 from ringlet.config import Settings
-from ringlet.services.carrier import CarrierService
 from ringlet.notify.service import NotificationService
+from ringlet.services.carrier import CarrierService
 from ringlet.services.directory import DirectoryService
 from ringlet.services.inbox import InboxService
 from ringlet.services.message_store import MessageStoreService

@@ -180,6 +180,49 @@ messages.append_column(sa.Column("sms_delivery_ms", sa.BigInteger, nullable=True
 # simulator's delivery receipt to come); `lease_ms` is when a claim by a worker runs out.
 carrier_outbox = sa.Table(
     "carrier_outbox",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.BigInteger, nullable=False),
+    sa.Column("extension_id", sa.BigInteger, nullable=False),
+    sa.Column("message_id", sa.BigInteger, nullable=False),  # the sender's copy
+    sa.Column("from_number", sa.String(32), nullable=False),
+    sa.Column("to_number", sa.String(32), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("stage", sa.String(16), nullable=False),
+    sa.Column("due_ms", sa.BigInteger, nullable=False),
+    sa.Column("lease_ms", sa.BigInteger, nullable=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+)
+sa.Index("ix_carrier_outbox_due", carrier_outbox.c.due_ms)
+
+# What each handset sent and received, from the handset's point of view (GET
+# /_ringlet/handsets/{n}/messages).
+handset_messages = sa.Table(
+    "handset_messages",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("handset", sa.String(32), nullable=False),
+    sa.Column("direction", sa.String(16), nullable=False),
+    sa.Column("from_number", sa.String(32), nullable=False),
+    sa.Column("to_number", sa.String(32), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("message_id", sa.BigInteger, nullable=True),
+    sa.Column("creation_ms", sa.BigInteger, nullable=False),
+)
+sa.Index("ix_handset_messages_handset", handset_messages.c.handset, handset_messages.c.id)
+
+# Outcomes the simulated carrier applies to SMS sent to a number (POST /_ringlet/carrier/rules).
+carrier_rules = sa.Table(
+    "carrier_rules",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("to_number", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("error_code", sa.String(16), nullable=True),
+)
+sa.Index("ix_carrier_rules_to", carrier_rules.c.to_number)
+
 # -- WebSocket gateway (ws) ------------------------------------------------------------------
 
 # Tokens of `POST /restapi/oauth/wstoken`, valid for any number of connections until they
@@ -239,44 +282,6 @@ notification_events = sa.Table(
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
     sa.Column("account_id", sa.BigInteger, nullable=False),
     sa.Column("extension_id", sa.BigInteger, nullable=False),
-    sa.Column("message_id", sa.BigInteger, nullable=False),  # the sender's copy
-    sa.Column("from_number", sa.String(32), nullable=False),
-    sa.Column("to_number", sa.String(32), nullable=False),
-    sa.Column("text", sa.Text, nullable=False),
-    sa.Column("stage", sa.String(16), nullable=False),
-    sa.Column("due_ms", sa.BigInteger, nullable=False),
-    sa.Column("lease_ms", sa.BigInteger, nullable=True),
-    sa.Column("attempts", sa.Integer, nullable=False),
-)
-sa.Index("ix_carrier_outbox_due", carrier_outbox.c.due_ms)
-
-# What each handset sent and received, from the handset's point of view (GET
-# /_ringlet/handsets/{n}/messages).
-handset_messages = sa.Table(
-    "handset_messages",
-    metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("handset", sa.String(32), nullable=False),
-    sa.Column("direction", sa.String(16), nullable=False),
-    sa.Column("from_number", sa.String(32), nullable=False),
-    sa.Column("to_number", sa.String(32), nullable=False),
-    sa.Column("text", sa.Text, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("message_id", sa.BigInteger, nullable=True),
-    sa.Column("creation_ms", sa.BigInteger, nullable=False),
-)
-sa.Index("ix_handset_messages_handset", handset_messages.c.handset, handset_messages.c.id)
-
-# Outcomes the simulated carrier applies to SMS sent to a number (POST /_ringlet/carrier/rules).
-carrier_rules = sa.Table(
-    "carrier_rules",
-    metadata,
-    sa.Column("id", BigId, primary_key=True, autoincrement=True),
-    sa.Column("to_number", sa.String(32), nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("error_code", sa.String(16), nullable=True),
-)
-sa.Index("ix_carrier_rules_to", carrier_rules.c.to_number)
     sa.Column("kind", sa.String(16), nullable=False),  # "store" or "extension"
     sa.Column("payload", sa.Text, nullable=False),  # JSON
     sa.Column("created_ms", sa.BigInteger, nullable=False),
