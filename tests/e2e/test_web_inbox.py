@@ -91,3 +91,45 @@ def test_the_inbox_shows_an_sms_live_and_texts_back_from_a_handset(
         assert reply["conversationId"] == sent.json()["conversationId"]
         _text_appears(browser, f"{extension} li", "Reply from the handset")
         bob.close()
+
+
+def test_the_inbox_data_shows_threads_and_its_long_poll_answers_a_change(
+    server_factory, spec_validator
+) -> None:
+    import httpx
+
+    from tests.support.server import ADMIN_HEADER
+
+    srv = server_factory()
+    account = provision_account(srv)
+    headers = {ADMIN_HEADER: srv.admin_token}
+    with (
+        ApiClient(srv.base_url, validator=spec_validator) as api,
+        httpx.Client(base_url=srv.base_url, headers=headers, timeout=60) as raw,
+    ):
+        bob = api.login(account, "102")
+        before = raw.get("/_ringlet/inbox").json()["version"]
+        unchanged = raw.get("/_ringlet/inbox/changes", params={"version": before, "wait": 0.5})
+        assert unchanged.json() == {"version": before}
+        pager = bob.post(
+            "/restapi/v1.0/account/~/extension/~/company-pager",
+            json={"to": [{"extensionNumber": "103"}, {"extensionNumber": "101"}], "text": "Lunch?"},
+        )
+        assert pager.status_code == 200
+        changed = raw.get("/_ringlet/inbox/changes", params={"version": before, "wait": 30})
+        assert changed.json()["version"] != before
+        data = raw.get("/_ringlet/inbox").json()
+        assert data["version"] == changed.json()["version"]
+        (acct,) = [a for a in data["accounts"] if a["id"] == str(account.id)]
+        (carol,) = [e for e in acct["extensions"] if e["extensionNumber"] == "103"]
+        (thread,) = carol["conversations"]
+        assert thread["type"] == "Pager"
+        assert thread["conversationId"] == str(pager.json()["conversationId"])
+        names = {account.ext(n).name for n in ("101", "102", "103")}
+        assert {m.split(" (")[0] for m in thread["members"]} == names
+        (message,) = thread["messages"]
+        assert message["text"] == "Lunch?" and message["direction"] == "Inbound"
+        bad = raw.get("/_ringlet/inbox/changes", params={"wait": "99"})
+        assert bad.status_code == 400
+        spec_validator.validate_error("/_ringlet/inbox/changes", bad.content)
+        bob.close()
