@@ -316,6 +316,9 @@ def serve(
             log_level=log_level,
             access_log=False,
             server_header=False,
+            # Long-polls (`wait`, the web inbox) would otherwise hold a stopping server for
+            # up to 30 s; any other request is over long before.
+            timeout_graceful_shutdown=5,
             http=http_impl,
             loop=loop_impl,
             **more,

@@ -321,3 +321,38 @@ def test_with_a_carrier_delay_the_sms_is_queued_then_delivered_and_isync_sees_it
         assert changed["messageStatus"] == "Delivered"
         assert changed["lastModifiedTime"] == copy["lastModifiedTime"]
         bob.close()
+
+
+def test_a_handset_texting_a_take_messages_only_box_reaches_it(
+    account, client_for, inspect
+) -> None:
+    response = inspect.text_from(account.handset(13), account.ext("301").number, "call me")
+    assert response.status_code == 201, response.text
+    admin = client_for(account, account.operator)
+    (inbound,) = records(admin, account.ext("301").id)
+    assert inbound["id"] == response.json()["messageId"]
+
+
+def test_queued_sms_survive_a_restart_and_are_delivered_after_it(
+    server_factory, spec_validator
+) -> None:
+    from tests.conftest import provision_account
+    from tests.support.client import ApiClient
+
+    srv = server_factory(extra_args=["--carrier-delay", "4000"])
+    account = provision_account(srv)
+    with ApiClient(srv.base_url, validator=spec_validator) as api:
+        bob = api.login(account, "102")
+        sent = _sms_to_handset(bob, account, 1, "across a restart")
+        assert sent["messageStatus"] == "Queued"
+        bob.close()
+    srv.restart()
+    with (
+        ApiClient(srv.base_url, validator=spec_validator) as api,
+        InspectClient(srv, spec_validator) as inspect,
+    ):
+        (record,) = inspect.wait_for_handset(account.handset(1))
+        assert record["messageId"] == sent["id"]
+        bob = api.login(account, "102")
+        assert bob.get(f"{STORE}/{sent['id']}").json()["messageStatus"] == "Delivered"
+        bob.close()

@@ -53,24 +53,23 @@ class CarrierWorker:
 
     async def _run(self) -> None:
         while True:
+            # Cleared before looking: a wake-up during this round is not lost.
+            self._wake.clear()
+            due = None
             try:
-                handled = await self.run_once()
+                # A read first: an idle server does not take a write lock five times a second.
+                due = await self.service.next_due_ms()
+                if due is not None and due <= self.clock() and await self.run_once():
+                    continue
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("carrier worker: a round failed; trying again")
-                handled = 0
-            if handled:
-                continue
-            self._wake.clear()
+            now = self.clock()
+            # Due jobs that claimed nothing are held by another process: look again later.
+            timeout = IDLE_POLL_S if due is None or due <= now else (due - now) / 1000
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), await self._idle_wait())
-
-    async def _idle_wait(self) -> float:
-        due = await self.service.next_due_ms()
-        if due is None:
-            return IDLE_POLL_S
-        return max(0.0, min(IDLE_POLL_S, (due - self.clock()) / 1000))
+                await asyncio.wait_for(self._wake.wait(), min(IDLE_POLL_S, timeout))
 
     async def run_once(self) -> int:
         """Handle every job due now; returns how many."""

@@ -164,7 +164,10 @@ class MessagingService:
         if raw_to is None:
             raise InvalidParameter("to.phoneNumber", "the recipient number is required")
 
+        queued_for_carrier = False
+
         def work(conn: Connection) -> Message:
+            nonlocal queued_for_carrier
             sender = self._sender(conn, account_id, extension_id)
             account = self.caches.account(conn, account_id)
             assert account is not None
@@ -208,10 +211,11 @@ class MessagingService:
             sent = self._save(conn, copies)
             if to_handset:
                 self._queue_for_carrier(conn, sent, to_number)
+                queued_for_carrier = True
             return sent
 
         sent = await self.db.write(work)
-        if sent.recipients and sent.recipients[0].phone_number is not None:
+        if queued_for_carrier:
             self.carrier_wakeup()
         return sent
 

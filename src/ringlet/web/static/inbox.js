@@ -4,6 +4,17 @@
 
 const TOKEN_KEY = "ringlet-admin-token";
 let version = null;
+// What the user opened or closed, by key, so that a live update keeps it so.
+const openState = new Map();
+
+function disclosure(key, title, openByDefault) {
+  const details = el("details");
+  details.dataset.key = key;
+  details.open = openState.has(key) ? openState.get(key) : openByDefault;
+  details.addEventListener("toggle", () => openState.set(key, details.open));
+  details.append(el("summary", title));
+  return details;
+}
 
 function headers(extra) {
   const h = Object.assign({ "Accept": "application/json" }, extra || {});
@@ -36,10 +47,8 @@ function messageItem(m) {
   return li;
 }
 
-function thread(title, messages, open) {
-  const details = el("details");
-  details.open = open;
-  details.append(el("summary", title + " — " + messages.length + " message(s)"));
+function thread(key, title, messages) {
+  const details = disclosure(key, title + " — " + messages.length + " message(s)", true);
   const list = el("ol", null, "messages");
   messages.forEach((m) => list.append(messageItem(m)));
   details.append(list);
@@ -68,7 +77,9 @@ function renderHandsets(handsets) {
         status: m.status, creationTime: m.creationTime,
       });
     });
-    byPeer.forEach((items, peer) => section.append(thread("with " + peer, items, true)));
+    byPeer.forEach((items, peer) => {
+      section.append(thread("handset " + h.phoneNumber + " " + peer, "with " + peer, items));
+    });
     root.append(section);
   });
 }
@@ -88,12 +99,10 @@ function renderAccounts(accounts) {
       numbers.append(option);
     }
     a.extensions.forEach((e) => {
-      const ext = el("details");
-      ext.dataset.extension = e.id;
-      ext.open = e.conversations.length > 0;
       const label = e.extensionNumber + " " + e.name + " — " + e.type + ", " + e.status +
         (e.phoneNumbers.length ? ", " + e.phoneNumbers.join(", ") : "");
-      ext.append(el("summary", label));
+      const ext = disclosure("extension " + e.id, label, e.conversations.length > 0);
+      ext.dataset.extension = e.id;
       e.phoneNumbers.forEach((n) => {
         const option = el("option");
         option.value = n;
@@ -102,7 +111,7 @@ function renderAccounts(accounts) {
       if (!e.conversations.length) ext.append(el("p", "No messages.", "meta"));
       e.conversations.forEach((c) => {
         const title = c.type + " conversation " + c.conversationId + ": " + c.members.join(", ");
-        ext.append(thread(title, c.messages, true));
+        ext.append(thread("conversation " + e.id + " " + c.conversationId, title, c.messages));
       });
       section.append(ext);
     });
@@ -125,7 +134,7 @@ async function load() {
   version = body.version;
   renderHandsets(body.handsets);
   renderAccounts(body.accounts);
-  setStatus("Up to date (version " + version + ").");
+  setStatus("Up to date; new messages appear as they arrive.");
   return true;
 }
 
