@@ -59,6 +59,7 @@ class Connection:
     def __init__(self, websocket: WebSocket, session: Session) -> None:
         self.websocket = websocket
         self.session = session
+        # (text, None) a frame; ("", code) close with that code; ("", None) stop sending.
         self.queue: asyncio.Queue[tuple[str, int | None]] = asyncio.Queue()
         self.closed = asyncio.Event()
         self.sender = asyncio.get_running_loop().create_task(self._send_loop())
@@ -71,6 +72,11 @@ class Connection:
         """Close after the frames already posted."""
         if not self.closed.is_set():
             self.queue.put_nowait(("", code))
+
+    def finish(self) -> None:
+        """The connection is over: send what is queued (a timeout's Error frame), then stop."""
+        self.closed.set()
+        self.queue.put_nowait(("", None))
 
     def drop(self) -> None:
         """Close now, frames still queued are not sent (they stay in the recovery buffer)."""
@@ -88,6 +94,8 @@ class Connection:
         try:
             while True:
                 text, close_code = await self.queue.get()
+                if not text and close_code is None:
+                    return
                 delay = self.session.delay_ms
                 if delay > 0:
                     await asyncio.sleep(delay / 1000)
@@ -160,9 +168,8 @@ async def endpoint(websocket: WebSocket) -> None:
     try:
         await _serve(websocket, gateway, session, connection)
     finally:
-        connection.closed.set()
+        connection.finish()
         if not connection.sender.done():
-            # Let queued frames go out (a timeout's Error frame), then stop.
             with contextlib.suppress(asyncio.TimeoutError, asyncio.CancelledError, Exception):
                 await asyncio.wait_for(asyncio.shield(connection.sender), 1.0)
             connection.sender.cancel()

@@ -12,6 +12,7 @@
 // of its result. Nothing here decides pass or fail: the assertions live in the Python tests.
 
 import RingCentral from '@ringcentral/sdk';
+import {Subscriptions} from '@ringcentral/subscriptions';
 
 const {SDK} = RingCentral;
 
@@ -21,6 +22,15 @@ const TOKEN_PATHS = new Set(['/restapi/oauth/token', '/restapi/oauth/revoke']);
 const SECRET_FIELDS = new Set(['password', 'assertion', 'refresh_token', 'token']);
 
 const sleep = ms => new Promise(resolve => setTimeout(resolve, ms));
+
+// Poll `condition` every 50 ms until it holds; throws after `ms` with `what` in the message.
+async function until(condition, what, ms = 30000) {
+    const deadline = Date.now() + ms;
+    while (!(await condition())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await sleep(50);
+    }
+}
 
 // -- an SDK instance that records its traffic ---------------------------------------------------
 
@@ -190,6 +200,72 @@ function idsOf(list) {
 // -- the flows ------------------------------------------------------------------------------------
 
 const FLOWS = {
+    // cfg: server, clientId, clientSecret?, login (the subscriber), senderLogin, senderNumber,
+    // subscriberNumber, subscriberId. The subscriber subscribes with @ringcentral/subscriptions
+    // (WebSocket); the sender sends a Pager and an SMS; then ringlet's control drops the
+    // subscriber's connection, the sender sends one more Pager while it is down, and the SDK's
+    // auto-recovery (wsc) must bring it; then the subscriber unsubscribes.
+    async ws_subscription(cfg, traffic) {
+        const bob = new Session(cfg, traffic);
+        await bob.login(cfg.login);
+        const olivia = new Session(cfg, traffic);
+        await olivia.login(cfg.senderLogin);
+        const frames = [];
+        const notifications = [];
+        const subscriptions = new Subscriptions({sdk: bob.sdk});
+        const subscription = subscriptions.createSubscription();
+        subscription.on(subscription.events.notification, event => notifications.push(event));
+        const filters = [STORE, `${STORE}/instant?type=SMS`];
+        const wsSubscription = await subscription.setEventFilters(filters).register();
+        const wse = wsSubscription.wse;
+        const record = ws => ws.addEventListener('message', event => frames.push(String(event.data)));
+        record(wse.ws);
+        wse.eventEmitter.on('newWebSocketObject', record);
+        const recoveries = [];
+        wse.eventEmitter.on('autoRecoverSuccess', () => recoveries.push('Successful'));
+        wse.eventEmitter.on('autoRecoverFailed', () => recoveries.push('Failed'));
+        const subscriptionId = wsSubscription.subscriptionInfo.id;
+        const arrived = (suffix, text) =>
+            notifications.find(n => n.event.endsWith(suffix) && JSON.stringify(n.body).includes(text));
+
+        await olivia.json('POST', `${ME}/company-pager`, pagerBody(['102'], 'pager over ws'));
+        await until(() => arrived('/message-store', '"Pager"'), 'the Pager notification');
+        await olivia.json('POST', `${ME}/sms`, smsBody(cfg.senderNumber, cfg.subscriberNumber, 'sms over ws'));
+        await until(() => arrived('/instant?type=SMS', 'sms over ws'), 'the SMS notification');
+        await until(() => arrived('/message-store', '"SMS"'), "the SMS's message-store notification");
+        const beforeDrop = notifications.length;
+
+        const listed = await (await fetch(`${cfg.server}/_ringlet/websocket/sessions?extensionId=${cfg.subscriberId}`)).json();
+        const [session] = listed.records;
+        const dropped = await fetch(`${cfg.server}/_ringlet/websocket/sessions/${session.id}/drop`, {method: 'POST'});
+        await until(() => wse.ws.readyState !== 1, 'the dropped connection');
+        const missed = await olivia.json('POST', `${ME}/company-pager`, pagerBody(['102'], 'missed while down'));
+        await until(() => recoveries.length > 0, 'the SDK to recover');
+        await until(() => notifications.length > beforeDrop, 'the missed notification');
+        const afterRecovery = {
+            recoveryState: wse.connectionDetails.recoveryState,
+            subscriptionId: wse.subscription.subscriptionInfo.id,
+            missed: notifications.slice(beforeDrop),
+            missedSenderId: missed.id,
+        };
+        const relisted = await (await fetch(`${cfg.server}/_ringlet/websocket/sessions?extensionId=${cfg.subscriberId}`)).json();
+
+        await wsSubscription.revoke();
+        const remaining = await bob.json('GET', '/restapi/v1.0/subscription');
+        await wse.revoke();
+        return {
+            subscriptionId,
+            notifications,
+            frames,
+            dropStatus: dropped.status,
+            sessionBefore: session,
+            sessionsAfter: relisted.records,
+            recoveries,
+            afterRecovery,
+            remaining: remaining.records,
+        };
+    },
+
     // cfg: server, clientId, clientSecret?, login (password or jwt options for platform.login).
     // Log in, read the extension, log out, and try the old token again.
     async login_logout(cfg, traffic) {
@@ -453,7 +529,8 @@ async function main() {
     const result = await flow(cfg, traffic);
     await Promise.all(traffic.map(entry => entry.bodyPromise));
     for (const entry of traffic) delete entry.bodyPromise;
-    process.stdout.write(`${JSON.stringify({sdkVersion: SDK.version, result, traffic})}\n`);
+    // Exit once written: a WebSocket client's timers must not keep the process alive.
+    process.stdout.write(`${JSON.stringify({sdkVersion: SDK.version, result, traffic})}\n`, () => process.exit(0));
 }
 
 main().catch(error => {
