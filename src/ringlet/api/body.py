@@ -31,7 +31,7 @@ _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 
 async def read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise RequestTooLarge(limit)
     chunks: list[bytes] = []
     size = 0
