@@ -33,11 +33,10 @@ from email.message import Message
 from http import HTTPStatus
 from typing import Any, Generic, TypeVar
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ringlet.api.body import decode_json, is_json_media, read_body
+from ringlet.api.body import decode_document, decode_json, is_json_media, read_body
 from ringlet.api.responses import encode
 from ringlet.domain.errors import BatchTooLarge, InvalidParameter, UnparsableRequest
 from ringlet.domain.ids import parse_id
@@ -181,10 +180,7 @@ def json_parts(raw: bytes, content_type: str) -> list[Any]:
         raise UnparsableRequest("Cannot parse request: the multipart body has no parts")
     documents: list[Any] = []
     for part in parts:
-        try:
-            documents.append(msgspec.json.decode(part.payload))
-        except msgspec.DecodeError:
-            raise UnparsableRequest("JSON can't be parsed.", error_code="CMN-103") from None
+        documents.append(decode_document(part.payload))
     return documents
 
 

@@ -137,7 +137,7 @@ class MessagingService:
                 "to", f"Exceeded maximum number of recipients for a Group MMS: [{_GROUP_LIMIT}]"
             )
         if len(cmd.to_numbers) > 1:
-            raise InvalidParameter("to", "SMS is peer to peer: send one message per recipient (R4)")
+            raise InvalidParameter("to", "SMS is peer to peer: send one message per recipient")
         raw_to = cmd.to_numbers[0]
         if raw_to is None:
             raise InvalidParameter("to.phoneNumber", "the recipient number is required")
