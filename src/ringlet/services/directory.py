@@ -144,6 +144,14 @@ class DirectoryService:
                     raise InvalidParameter("status", value=status.value)
                 if not caller.is_admin:
                     raise UserPermissionMissing(_EDIT_PERMISSION)
+                if extension_id == caller.extension_id:
+                    # Their own tokens would stop working at once, and with no other admin no
+                    # API caller could ever enable the extension again.
+                    raise InvalidParameter(
+                        "status",
+                        "an administrator cannot change their own status",
+                        value=status.value,
+                    )
                 store.set_extension_status(conn, caller.account_id, extension_id, status)
             if (changes.first_name, changes.last_name, changes.email) != (None, None, None):
                 name, email = _new_contact(conn, current, changes)
