@@ -31,7 +31,15 @@ _MILLIS_Z = [f"{millis:03d}Z" for millis in range(1000)]
 
 @lru_cache(maxsize=4096)
 def _iso_seconds(seconds: int) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(seconds))
+    # The year is padded by hand: glibc's strftime writes year 1 as "1", not "0001", which no
+    # ISO 8601 reader (ringlet's own included) accepts back.
+    t = time.gmtime(seconds)
+    return f"{t.tm_year:04d}" + time.strftime("-%m-%dT%H:%M:%S.", t)
+
+
+# The earliest time a query can name (0001-01-01T00:00:00Z): a default derived from one (a day
+# before `dateTo`) stays at or after it, so that every echoed time reads back.
+EARLIEST_MS = int(datetime(1, 1, 1, tzinfo=UTC).timestamp() * 1000)
 
 
 def parse_iso(value: str) -> int:

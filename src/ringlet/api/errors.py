@@ -14,6 +14,7 @@ from typing import Any
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.routing import Match, Route
 
 from ringlet.api.middleware.request_id import REQUEST_ID_HEADER, request_id
 from ringlet.api.responses import json_response
@@ -71,6 +72,8 @@ def error_response(error: e.RingletError, request: Request | None = None) -> Res
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, e.RangeNotSatisfiable):
         headers["Content-Range"] = f"bytes */{error.length}"
+    if isinstance(error, e.MethodNotAllowed) and error.allowed:
+        headers["Allow"] = ", ".join(error.allowed)
     return json_response(error_body(error, oauth=_is_oauth(request)), status_of(error), headers)
 
 
@@ -83,10 +86,24 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     """Starlette's own refusals (no route, wrong method) in RingCentral's envelope."""
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        return error_response(e.MethodNotAllowed(request.method), request)
+        return error_response(e.MethodNotAllowed(request.method, _allowed(request)), request)
     if exc.status_code == 404:
         return error_response(e.InvalidUri(), request)
     return error_response(e.InvalidInput(str(exc.detail)), request)
+
+
+def _allowed(request: Request) -> tuple[str, ...]:
+    """Every method some route of this path serves. Starlette's own 405 names only the first
+    route that matched the path, and the table has one route per operation and method."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        if isinstance(route, Route) and route.methods:
+            match, _ = route.matches(request.scope)
+            if match is not Match.NONE:
+                methods |= route.methods
+    if methods:
+        methods.add("OPTIONS")  # every path answers CORS preflights (api/middleware/cors.py)
+    return tuple(sorted(methods))
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:

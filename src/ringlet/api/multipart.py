@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import email.parser
 import email.policy
-import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,21 +33,19 @@ from email.message import Message
 from http import HTTPStatus
 from typing import Any, Generic, TypeVar
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 
-from ringlet.api.body import decode_json, is_json_media, read_body
+from ringlet.api.body import decode_document, decode_json, is_json_media, read_body
 from ringlet.api.responses import encode
 from ringlet.domain.errors import BatchTooLarge, InvalidParameter, UnparsableRequest
+from ringlet.domain.ids import parse_id
 
 T = TypeVar("T")
 
 MULTIPART_JSON = "application/vnd.ringcentral.multipart+json"
 MULTI_STATUS = 207
 ALL_IDS = "*"  # `PUT .../message-store/*`: the ids come with the bodies, as resourceId
-
-_ID = re.compile(r"[0-9]{1,18}")  # int64 without overflow
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +66,7 @@ def bulk_ids(segment: str, limit: int) -> BulkIds:
 
 def numeric_id(raw: str) -> int | None:
     """The id as a number, or None for anything that cannot name a record (then: not found)."""
-    return int(raw) if _ID.fullmatch(raw) else None
+    return parse_id(raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,10 +180,7 @@ def json_parts(raw: bytes, content_type: str) -> list[Any]:
         raise UnparsableRequest("Cannot parse request: the multipart body has no parts")
     documents: list[Any] = []
     for part in parts:
-        try:
-            documents.append(msgspec.json.decode(part.payload))
-        except msgspec.DecodeError:
-            raise UnparsableRequest("JSON can't be parsed.", error_code="CMN-103") from None
+        documents.append(decode_document(part.payload))
     return documents
 
 

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl
 
 from ringlet.clock import parse_iso
 from ringlet.domain.errors import InvalidParameter
+from ringlet.domain.text import check_storable
 
 E = TypeVar("E", bound=Enum)
 
@@ -24,6 +25,7 @@ class Query:
     def __init__(self, query_string: str) -> None:
         params: dict[str, list[str]] = {}
         for name, value in parse_qsl(query_string, keep_blank_values=True):
+            check_storable(value, name)  # every value may reach a database query
             params.setdefault(name, []).append(value)
         self._params = params
 

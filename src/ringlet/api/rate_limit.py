@@ -267,7 +267,9 @@ def _basic_client_id(header: str | None) -> str:
 
 async def _small_form(request: Request, max_body_bytes: int) -> dict[str, str]:
     declared = request.headers.get("content-length")
-    if declared is None or not declared.isdigit() or not 0 < int(declared) <= max_body_bytes:
+    if declared is None or not (declared.isascii() and declared.isdigit()):
+        return {}
+    if not 0 < int(declared) <= max_body_bytes:
         return {}
     media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media != _FORM_MEDIA_TYPE:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 
 from ringlet.domain.errors import OtherExtension, ResourceNotFound
+from ringlet.domain.ids import parse_id, path_id
 from ringlet.domain.model import Caller
 
 OWN = "~"
@@ -23,7 +24,7 @@ def resolve_account(caller: Caller, ref: str) -> int:
     forbidden, so that its existence does not leak."""
     if ref == OWN:
         return caller.account_id
-    if not ref.isdigit() or int(ref) != caller.account_id:
+    if parse_id(ref) != caller.account_id:
         raise ResourceNotFound("accountId", ref)
     return caller.account_id
 
@@ -33,9 +34,7 @@ def resolve_extension(caller: Caller, ref: str, reach: Reach) -> int:
     Whether it exists in the account is the service's to check."""
     if ref == OWN:
         return caller.extension_id
-    if not ref.isdigit():
-        raise ResourceNotFound("extensionId", ref)
-    extension_id = int(ref)
+    extension_id = path_id(ref, "extensionId")
     if extension_id == caller.extension_id:
         return extension_id
     if reach is Reach.ACCOUNT or (reach is Reach.OWN_OR_ADMIN and caller.is_admin):

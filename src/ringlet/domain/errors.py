@@ -364,8 +364,9 @@ class InvalidUri(NotFound):
 class MethodNotAllowed(RingletError):
     error_code = "CMN-120"
 
-    def __init__(self, method: str) -> None:
+    def __init__(self, method: str, allowed: tuple[str, ...] = ()) -> None:
         super().__init__(f"Method [{method}] is not allowed for this resource")
+        self.allowed = allowed  # the resource's methods, for the `Allow` header (RFC 9110)
 
 
 class RequestTooLarge(RingletError):

@@ -34,6 +34,7 @@ from ringlet.domain.errors import InvalidParameter, ResourceNotFound, UserPermis
 from ringlet.domain.model import Account, Caller, Extension, PhoneNumber
 from ringlet.domain.permissions import UserPermission
 from ringlet.domain.recipients import DEPARTMENT_IN_DEPARTMENT, can_join_department
+from ringlet.domain.text import check_storable
 from ringlet.store import directory as store
 from ringlet.store import outbox
 from ringlet.store.cache import Caches
@@ -144,6 +145,14 @@ class DirectoryService:
                     raise InvalidParameter("status", value=status.value)
                 if not caller.is_admin:
                     raise UserPermissionMissing(_EDIT_PERMISSION)
+                if extension_id == caller.extension_id:
+                    # Their own tokens would stop working at once, and with no other admin no
+                    # API caller could ever enable the extension again.
+                    raise InvalidParameter(
+                        "status",
+                        "an administrator cannot change their own status",
+                        value=status.value,
+                    )
                 store.set_extension_status(conn, caller.account_id, extension_id, status)
             if (changes.first_name, changes.last_name, changes.email) != (None, None, None):
                 name, email = _new_contact(conn, current, changes)
@@ -288,6 +297,13 @@ def _new_contact(
 ) -> tuple[str, str | None]:
     """The extension's name and email after `changes`. Emails are login names looked up
     across accounts (password grant), so two extensions may not share one."""
+    for parameter, value in (
+        ("contact.firstName", changes.first_name),
+        ("contact.lastName", changes.last_name),
+        ("contact.email", changes.email),
+    ):
+        if value is not None:
+            check_storable(value, parameter)
     first, last = split_name(current.name)
     if changes.first_name is not None:
         first = changes.first_name.strip()

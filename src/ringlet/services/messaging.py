@@ -53,7 +53,7 @@ class ExtensionRef:
     """A Pager address as the request gives it: an extension number, an id, or both."""
 
     extension_number: str | None = None
-    extension_id: str | None = None
+    extension_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +159,7 @@ class MessagingService:
                 "to", f"Exceeded maximum number of recipients for a Group MMS: [{_GROUP_LIMIT}]"
             )
         if len(cmd.to_numbers) > 1:
-            raise InvalidParameter("to", "SMS is peer to peer: send one message per recipient (R4)")
+            raise InvalidParameter("to", "SMS is peer to peer: send one message per recipient")
         raw_to = cmd.to_numbers[0]
         if raw_to is None:
             raise InvalidParameter("to.phoneNumber", "the recipient number is required")
@@ -317,8 +317,8 @@ class MessagingService:
         """`from` is optional; when given it must be the caller's own extension."""
         if ref.extension_number is not None and ref.extension_number != sender.extension_number:
             raise PagerSenderNumberMismatch(ref.extension_number)
-        if ref.extension_id is not None and ref.extension_id != str(sender.id):
-            raise PagerSenderIdMismatch(ref.extension_id)
+        if ref.extension_id is not None and ref.extension_id != sender.id:
+            raise PagerSenderIdMismatch(str(ref.extension_id))
 
     @staticmethod
     def _resolve_targets(
@@ -328,18 +328,16 @@ class MessagingService:
         by_number = directory.extensions_by_numbers(
             conn, account_id, [r.extension_number for r in refs if r.extension_number]
         )
-        ids = [int(r.extension_id) for r in refs if r.extension_id and r.extension_id.isdigit()]
+        ids = [r.extension_id for r in refs if r.extension_id is not None]
         by_id = directory.extensions_by_ids(conn, account_id, ids)
         targets: dict[int, Extension] = {}
         for ref in refs:
             found_by_number = by_number.get(ref.extension_number or "")
             found_by_id = None
             if ref.extension_id is not None:
-                found_by_id = (
-                    by_id.get(int(ref.extension_id)) if ref.extension_id.isdigit() else None
-                )
+                found_by_id = by_id.get(ref.extension_id)
                 if found_by_id is None:
-                    raise PagerTargetNotFound(ref.extension_id)
+                    raise PagerTargetNotFound(str(ref.extension_id))
             if ref.extension_number is not None and found_by_number is None:
                 raise PagerTargetNotFound(ref.extension_number)
             if found_by_id and found_by_number and found_by_id.id != found_by_number.id:

@@ -17,7 +17,8 @@ from ringlet.api.responses import empty_response, json_response
 from ringlet.domain.access import Reach
 from ringlet.domain.directory import NumberQuery, NumberStatus
 from ringlet.domain.enums import ExtensionStatus, ExtensionType, UsageType
-from ringlet.domain.errors import InvalidParameter, ResourceNotFound
+from ringlet.domain.errors import InvalidParameter
+from ringlet.domain.ids import body_id, path_id
 from ringlet.services.directory import ExtensionChanges, MembershipChange
 from ringlet.store.directory import ExtensionFilter
 
@@ -36,11 +37,7 @@ _EXTENSION_USAGE_TYPES = (
 
 
 def _path_id(ctx: Ctx, name: str) -> int:
-    """A numeric id in the path; anything else names nothing, so it is not found."""
-    raw = ctx.path(name)
-    if not raw.isdigit():
-        raise ResourceNotFound(name, raw)
-    return int(raw)
+    return path_id(ctx.path(name), name)
 
 
 def _number_query(
@@ -192,18 +189,11 @@ class _BulkAssign(msgspec.Struct):
     items: list[_BulkAssignItem] = []
 
 
-def _body_id(value: str | int, parameter: str) -> int:
-    text = str(value)
-    if not text.isdigit():
-        raise InvalidParameter(parameter, value=text)
-    return int(text)
-
-
 def _membership_change(item: _BulkAssignItem) -> MembershipChange:
     return MembershipChange(
-        _body_id(item.department_id, "items.departmentId"),
-        tuple(_body_id(i, "items.addedExtensionIds") for i in item.added_extension_ids),
-        tuple(_body_id(i, "items.removedExtensionIds") for i in item.removed_extension_ids),
+        body_id(item.department_id, "items.departmentId"),
+        tuple(body_id(i, "items.addedExtensionIds") for i in item.added_extension_ids),
+        tuple(body_id(i, "items.removedExtensionIds") for i in item.removed_extension_ids),
     )
 
 

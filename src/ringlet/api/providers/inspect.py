@@ -12,7 +12,7 @@ import hmac
 
 from starlette.responses import Response
 
-from ringlet.api.body import read_body
+from ringlet.api.body import check_nesting, read_body
 from ringlet.api.context import Ctx
 from ringlet.api.responses import json_response
 from ringlet.domain.errors import Forbidden, InvalidUri, UnsupportedMediaType
@@ -55,6 +55,8 @@ async def load_fixture(ctx: Ctx) -> Response:
         )
     text_format = _format_of(ctx.request.headers.get("content-type"))
     raw = await read_body(ctx.request, FIXTURE_MAX_BYTES)
+    if text_format == "json":
+        check_nesting(raw)  # the bound of every JSON body (api/body.py)
     report = await ctx.services.provisioning.load_text_async(raw, text_format)
     return json_response(
         {

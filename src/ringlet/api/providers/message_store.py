@@ -33,7 +33,7 @@ from ringlet.api.query import Query
 from ringlet.api.responses import empty_response, json_response
 from ringlet.api.uris import message_store_uri
 from ringlet.api.wire import TEXT_ATTACHMENT_ID, message, record_writer
-from ringlet.clock import iso
+from ringlet.clock import EARLIEST_MS, iso
 from ringlet.domain.access import Reach
 from ringlet.domain.enums import Availability, Direction, MessageType, ReadStatus
 from ringlet.domain.errors import (
@@ -164,7 +164,7 @@ def list_query(query: Query, now_ms: int) -> ListQuery:
     date_to = query.time_ms("dateTo")
     date_from = query.time_ms("dateFrom")
     if date_from is None:
-        date_from = (now_ms if date_to is None else date_to) - DAY_MS
+        date_from = max((now_ms if date_to is None else date_to) - DAY_MS, EARLIEST_MS)
     directions = query.enums("direction", Direction)
     distinct = query.boolean("distinctConversations")
     wire_types = query.enums("messageType", WireMessageType)

@@ -14,6 +14,7 @@ from ringlet.api.multipart import is_multipart_form, read_multipart_request
 from ringlet.api.responses import json_response
 from ringlet.domain.access import Reach
 from ringlet.domain.errors import MmsNotAvailable
+from ringlet.domain.ids import body_id
 from ringlet.services.messaging import ExtensionRef, SendPager, SendSms
 
 
@@ -34,8 +35,8 @@ class _ExtensionRef(msgspec.Struct):
     extensionNumber: str | None = None
     extensionId: str | int | None = None
 
-    def ref(self) -> ExtensionRef:
-        ext_id = None if self.extensionId is None else str(self.extensionId)
+    def ref(self, parameter: str) -> ExtensionRef:
+        ext_id = None if self.extensionId is None else body_id(self.extensionId, parameter)
         return ExtensionRef(self.extensionNumber, ext_id)
 
 
@@ -46,7 +47,8 @@ class _CreatePager(msgspec.Struct):
     text: str
     from_: _ExtensionRef | None = msgspec.field(default=None, name="from")
     to: list[_ExtensionRef] = msgspec.field(default_factory=list)
-    replyOn: int | None = None
+    # Read by domain/ids.py like every id: a JSON integer of any size decodes, and is judged there.
+    replyOn: int | str | None = None
 
 
 async def create_sms_message(ctx: Ctx) -> Response:
@@ -78,10 +80,10 @@ async def create_internal_text_message(ctx: Ctx) -> Response:
     extension_id = ctx.extension_id(Reach.OWN_ONLY)
     body = await read_json(ctx.request, _CreatePager, ctx.services.settings.max_body_bytes)
     command = SendPager(
-        sender=None if body.from_ is None else body.from_.ref(),
-        to=[t.ref() for t in body.to],
+        sender=None if body.from_ is None else body.from_.ref("from.extensionId"),
+        to=[t.ref("to.extensionId") for t in body.to],
         text=body.text,
-        reply_on=body.replyOn,
+        reply_on=None if body.replyOn is None else body_id(body.replyOn, "replyOn"),
     )
     sent = await ctx.services.messaging.send_pager(ctx.caller.account_id, extension_id, command)
     return json_response(wire.sent_message(sent, ctx.base_url))

@@ -30,6 +30,7 @@ from ringlet.domain.errors import (
     UnknownClient,
 )
 from ringlet.domain.oauth import PASSWORD_GRANT
+from ringlet.domain.text import check_storable
 from ringlet.services.oauth import ClientCredentials, IssuedToken, TokenRequest
 
 FORM_MEDIA_TYPE: Final = "application/x-www-form-urlencoded"
@@ -86,6 +87,7 @@ async def _read_form(request: Request, limit: int) -> dict[str, str]:
     for name, value in parse_qsl(text, keep_blank_values=True, errors="replace"):
         if name in form and form[name] != value:
             raise ParameterDuplicated(name)
+        check_storable(value, name)  # usernames, emails and ids are looked up in the database
         form[name] = value
     return form
 
@@ -115,6 +117,7 @@ def _basic_credentials(header: str | None) -> tuple[str, str] | None:
         raise ClientAuthenticationMalformed()
     if not client_id:
         raise UnknownClient(client_id)
+    check_storable(client_id, "client_id")
     return client_id, secret
 
 
