@@ -32,3 +32,8 @@ class Settings:
     rate_limit_penalty: int = 60
     # Origins browsers may call from (CORS): "*" or a comma-separated list.
     cors_origins: str = "*"
+    # ops: the base of every `uri` (a server behind a proxy), without a trailing slash; unset,
+    # uris take the request's Host, which must then name this server (api/middleware/host.py).
+    public_url: str | None = None
+    # ops: one line per request on logger ringlet.access (api/middleware/access_log.py).
+    access_log: bool = False
