@@ -37,3 +37,5 @@ class Settings:
     public_url: str | None = None
     # ops: one line per request on logger ringlet.access (api/middleware/access_log.py).
     access_log: bool = False
+    # ops: requests worked on at once per process; the rest wait (api/middleware/admission.py).
+    max_active_requests: int = 128

@@ -24,6 +24,20 @@ BACKLOG: Final = 2048
 KEEP_ALIVE_SECONDS: Final = 5
 
 
+def _loop_factory(loop: str) -> str:
+    """`--loop auto|uvloop|asyncio`: uvloop (when installed, for auto) with ringlet's own
+    accepting of connections (serving/loops.py), else asyncio's loop."""
+    if loop == "asyncio":
+        return "asyncio"
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        if loop == "uvloop":
+            raise
+        return "asyncio"
+    return "ringlet.serving.loops:new_event_loop"
+
+
 def serve(
     services: Services,
     sock: socket.socket,
@@ -56,7 +70,7 @@ def serve(
         access_log=False,
         server_header=False,
         http=protocol_for(http),
-        loop=loop,
+        loop=_loop_factory(loop),
         backlog=BACKLOG,
         timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )

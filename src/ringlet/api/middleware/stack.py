@@ -13,6 +13,8 @@
 3a. HostMiddleware (unless --public-url fixes the base of every uri): refuses a Host that does
    not name this server before any layer inside could echo it; inside CORS so that a browser
    can read the refusal.
+3b. AdmissionMiddleware: the bound on requests worked on at once, which the health check
+   skips; after the Host check so that a refused request does not wait for a turn.
 4. MethodOverrideMiddleware: innermost, so that the router sees the tunnelled method.
 """
 
@@ -21,6 +23,7 @@ from __future__ import annotations
 from starlette.middleware import Middleware
 
 from ringlet.api.middleware.access_log import AccessLogMiddleware
+from ringlet.api.middleware.admission import AdmissionMiddleware
 from ringlet.api.middleware.cors import CorsMiddleware
 from ringlet.api.middleware.host import HostMiddleware
 from ringlet.api.middleware.method_override import MethodOverrideMiddleware
@@ -33,6 +36,7 @@ def http_middleware(settings: Settings) -> list[Middleware]:
     layers = [
         Middleware(RequestIdMiddleware),
         Middleware(CorsMiddleware, origins=settings.cors_origins),
+        Middleware(AdmissionMiddleware, max_active=settings.max_active_requests),
         Middleware(ServerErrorsMiddleware),
         Middleware(MethodOverrideMiddleware),
     ]
