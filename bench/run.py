@@ -31,6 +31,8 @@ from typing import Any
 
 import httpx
 
+from bench.busy import measure_busy
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 LUA_SCRIPT = BENCH_DIR / "request.lua"
@@ -443,7 +445,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--connections", type=int, default=64, help="wrk connections (concurrency)")
     add("--threads", type=int, default=2, help="wrk threads")
     add("--timeout", type=int, default=30, help="wrk per-request timeout, seconds")
-    add("--scenarios", default="send,list", help="comma-separated subset of: send, list")
+    add(
+        "--scenarios",
+        default="send,list,busy",
+        help="comma-separated subset of: send, list, busy (health probes during a flood)",
+    )
+    add(
+        "--busy-connections",
+        type=int,
+        default=1024,
+        help="busy: connections wrk keeps busy with sends while the probes run",
+    )
+    add("--busy-probes", type=int, default=20, help="busy: health probes, each on a new connection")
+    add("--busy-interval", type=float, default=0.5, help="busy: seconds between probes")
     add("--messages", type=int, default=100_000, help="messages in the listed extension's store")
     add("--seed-concurrency", type=int, default=16, help="concurrent sends while seeding")
     add("--seed-timeout", type=int, default=1800, help="give up seeding after this many seconds")
@@ -468,10 +482,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     names = [name.strip() for name in args.scenarios.split(",") if name.strip()]
-    if not names or any(name not in SCENARIOS for name in names):
-        parser.error(f"--scenarios: choose from {', '.join(SCENARIOS)}")
+    if not names or any(name not in (*SCENARIOS, "busy") for name in names):
+        parser.error(f"--scenarios: choose from {', '.join(SCENARIOS)}, busy")
+    args.busy = "busy" in names
     # The list is measured first, while the extension holds exactly --messages messages.
     args.scenario_list = [SCENARIOS[name] for name in SCENARIOS if name in names]
+    if min(args.busy_connections, args.busy_probes) < args.threads or args.busy_interval < 0:
+        parser.error("--busy-connections and --busy-probes must be at least --threads")
     if min(args.rounds, args.duration, args.connections, args.threads, args.messages) < 1:
         parser.error("--rounds, --duration, --connections, --threads and --messages must be >= 1")
     if args.workers < 1:
@@ -607,6 +624,30 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 print(f"WARNING: ringlet's list returned {count} records, not {expected}")
             (workdir / "list.json").write_bytes(list_bytes)
 
+        if args.busy:
+            print(
+                f"\nbusy: GET /_ringlet/health on a new connection every {args.busy_interval} s, "
+                f"{args.busy_probes} times, while {args.busy_connections} connections send",
+                flush=True,
+            )
+            send = SCENARIOS["send"]
+            busy = measure_busy(
+                ringlet.url,
+                ringlet.port,
+                [f"--script={LUA_SCRIPT}", ringlet.url + send.path],
+                {
+                    "BENCH_METHOD": send.method,
+                    "BENCH_TOKEN": tokens["102"],
+                    "BENCH_BODY": send.body,
+                },
+                args,
+            )
+            busy["ringlet_peak_rss_mib"] = ringlet.peak_rss_mib()
+            report["busy"] = busy
+        report["ringlet_peak_rss_mib"] = ringlet.peak_rss_mib()
+        if not args.scenario_list:
+            report["reference_peak_rss_mib"] = 0.0
+            return _verdict(report)
         port = _free_port()
         command = _uvicorn("reference_app:app", port, args.stack)
         reference = Server("reference", command, port, workdir)
@@ -653,8 +694,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             }
         report["ringlet_peak_rss_mib"] = ringlet.peak_rss_mib()
         report["reference_peak_rss_mib"] = reference.peak_rss_mib()
+    return _verdict(report)
+
+
+def _verdict(report: dict[str, Any]) -> dict[str, Any]:
+    busy = report.get("busy")
     report["valid"] = all(s["valid"] for s in report["scenarios"].values())
-    report["passed"] = all(s["passed"] for s in report["scenarios"].values())
+    report["passed"] = all(s["passed"] for s in report["scenarios"].values()) and (
+        busy is None or busy["passed"]
+    )
     return report
 
 
@@ -688,6 +736,19 @@ def print_report(report: dict[str, Any]) -> None:
         print(
             f"{'':<9}ringlet peak RSS so far {s['ringlet_peak_rss_mib']:.1f} MiB "
             "(VmHWM summed over its process tree)"
+        )
+    busy = report.get("busy")
+    if busy is not None:
+        verdict = "PASS" if busy["passed"] else "FAIL"
+        print(
+            f"busy     health on a new connection, {busy['busy_connections']} connections "
+            f"sending: median {busy['median_s']:.3f} s, max {busy['max_s']:.3f} s, "
+            f"{busy['answered_200']}/{busy['probes']} answered 200   "
+            f"target max <= {busy['target_max_s']:.1f} s   {verdict}"
+        )
+        print(
+            f"{'':<9}the flood meanwhile: {busy['flood_requests_per_s']:,.1f} sends/s, "
+            f"{busy['flood_non_2xx']:.0f} non-2xx"
         )
     print(
         f"\nringlet peak RSS over the run: {report['ringlet_peak_rss_mib']:.1f} MiB; "

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
-from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -224,10 +223,43 @@ def main() -> None:
 )
 @click.option(
     "--log-level",
+    envvar="RINGLET_LOG_LEVEL",
     default="info",
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
-    help="Server log verbosity.",
+    help="Server log verbosity (env RINGLET_LOG_LEVEL).",
+)
+@click.option(
+    "--log-format",
+    envvar="RINGLET_LOG_FORMAT",
+    default="text",
+    show_default=True,
+    type=click.Choice(["text", "json"]),
+    help="Log lines as text, or as one JSON object each (env RINGLET_LOG_FORMAT).",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    envvar="RINGLET_ACCESS_LOG",
+    default=False,
+    show_default=True,
+    help="Log one line per request, with its RCRequestId (env RINGLET_ACCESS_LOG=1).",
+)
+@click.option(
+    "--public-url",
+    envvar="RINGLET_PUBLIC_URL",
+    default=None,
+    help="The base of every uri in answers, e.g. https://rc.example.com, for a server behind a "
+    "proxy; the Host header is then not checked. Unset: uris take the Host, which must name "
+    "this server (env RINGLET_PUBLIC_URL).",
+)
+@click.option(
+    "--max-connections",
+    envvar="RINGLET_MAX_CONNECTIONS",
+    default=2048,
+    show_default=True,
+    type=click.IntRange(16, 65536),
+    help="Open connections a server process holds; beyond, requests are answered 503 "
+    "(env RINGLET_MAX_CONNECTIONS).",
 )
 def serve(
     host: str,
@@ -255,16 +287,30 @@ def serve(
     carrier_url: str | None,
     no_inspect: bool,
     log_level: str,
+    log_format: str,
+    access_log: bool,
+    public_url: str | None,
+    max_connections: int,
 ) -> None:
-    """Start the server."""
-    import uvicorn
+    """Start the server.
 
-    from ringlet.api.app import create_app
+    Every failure to start is one line naming the cause, before anything else is printed
+    (the port is bound and the database URL checked first), and a non-zero exit."""
     from ringlet.api.inspect_access import startup_problem
     from ringlet.api.rate_limit import InvalidRateLimits
     from ringlet.bootstrap import build
     from ringlet.domain.errors import RingletError
+    from ringlet.serving import listen, logs, protocols, run
+    from ringlet.store.database_errors import DatabaseProblem, check_url
 
+    log_config = logs.configure(log_level, "json" if log_format == "json" else "text")
+    try:
+        base = normalize_public_url(public_url) if public_url else None
+        check_url(database)
+        limits = protocols.fit_to_open_files(protocols.Limits(max_connections=max_connections))
+        sock = listen.bind(host, port, run.BACKLOG)
+    except (ValueError, DatabaseProblem, listen.CannotListen) as exc:
+        raise click.ClickException(str(exc)) from None
     settings = Settings(
         database_url=database,
         host=host,
@@ -287,52 +333,69 @@ def serve(
         webhook_timeout_ms=webhook_timeout_ms,
         webhook_attempts=webhook_attempts,
         webhook_backoff_ms=webhook_backoff_ms,
+        public_url=base,
+        access_log=access_log,
     )
     problem = startup_problem(settings)
     if problem is not None:
         raise click.ClickException(problem)
-    logging.basicConfig(level=log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
         services = build(settings)
     except InvalidRateLimits as exc:
-        raise click.BadParameter(str(exc), param_hint="'--rate-limits'") from None
+        raise click.ClickException(f"--rate-limits: {exc}") from None
+    except Exception as exc:
+        raise click.ClickException(_database_failure(exc, database)) from None
     try:
+        fresh = services.provisioning.is_empty()
         for path in fixtures:
             report = services.provisioning.load_path(path)
             click.echo(f"Loaded {path}: {report.summary()}")
+        if demo:
+            intro = services.provisioning.provision_demo_if_empty(fresh=fresh)
+            shown_host = f"[{host}]" if ":" in host else host  # an IPv6 address
+            click.echo(intro.describe(base or f"http://{shown_host}:{port}"))
     except RingletError as exc:
         services.db.close()
         raise click.ClickException(exc.message) from None
-    if demo:
-        intro = services.provisioning.provision_demo_if_empty()
-        shown_host = f"[{host}]" if ":" in host else host  # an IPv6 address
-        click.echo(intro.describe(f"http://{shown_host}:{port}"))
+    except Exception as exc:
+        services.db.close()
+        raise click.ClickException(_database_failure(exc, database)) from None
+    run.serve(
+        services,
+        sock,
+        workers=workers,
+        http=http_impl,
+        loop=loop_impl,
+        log_level=log_level,
+        log_config=log_config,
+        limits=limits,
+    )
 
-    def run(target: Any, **more: Any) -> None:
-        uvicorn.run(
-            target,
-            host=host,
-            port=port,
-            log_level=log_level,
-            access_log=False,
-            server_header=False,
-            # Long-polls (`wait`, the web inbox) would otherwise hold a stopping server for
-            # up to 30 s; any other request is over long before.
-            timeout_graceful_shutdown=5,
-            http=http_impl,
-            loop=loop_impl,
-            **more,
-        )
 
-    if workers == 1:
-        run(create_app(services))
-        return
-    # Migrated and provisioned above, once: each worker builds its own services.
-    services.db.close()
-    from ringlet import workers as worker_processes
+def normalize_public_url(value: str) -> str:
+    """`--public-url`: http(s)://host[:port][/path], returned without a trailing slash."""
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"--public-url {value!r}: write http(s)://host[:port][/path]")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"--public-url {value!r}: no query, fragment or user name, please")
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ValueError(f"--public-url {value!r}: the port is not a number") from None
+    return value.strip().rstrip("/")
 
-    worker_processes.export_settings(settings)
-    run("ringlet.workers:app", factory=True, workers=workers)
+
+def _database_failure(exc: Exception, url: str) -> str:
+    """One line for a failure to open or write the database; anything else is a bug, and
+    keeps its traceback."""
+    from sqlalchemy.exc import DBAPIError
+
+    from ringlet.store.database_errors import DatabaseProblem, describe
+
+    if isinstance(exc, DBAPIError | DatabaseProblem | OSError):
+        return describe(exc, url)
+    raise exc
 
 
 @main.command()
@@ -349,12 +412,26 @@ def load(fixture: Path, database: str) -> None:
     Loading the same file twice changes nothing; a bad file is refused whole."""
     from ringlet.bootstrap import build
     from ringlet.domain.errors import RingletError
+    from ringlet.store.database_errors import DatabaseProblem, check_url, sqlite_files
 
-    services = build(Settings(database_url=database))
     try:
-        report = services.provisioning.load_path(fixture)
-    except RingletError as exc:
-        raise click.ClickException(exc.message) from None
-    finally:
-        services.db.close()
+        check_url(database)
+    except DatabaseProblem as exc:
+        raise click.ClickException(str(exc)) from None
+    # A load that fails on a database it created leaves no empty database behind.
+    created = [path for path in sqlite_files(database) if not path.exists()]
+    try:
+        services = build(Settings(database_url=database))
+        try:
+            report = services.provisioning.load_path(fixture)
+        finally:
+            services.db.close()
+    except BaseException as exc:
+        for path in created:
+            path.unlink(missing_ok=True)
+        if isinstance(exc, RingletError):
+            raise click.ClickException(exc.message) from None
+        if isinstance(exc, Exception):
+            raise click.ClickException(_database_failure(exc, database)) from None
+        raise
     click.echo(f"Loaded {fixture}: {report.summary()}")

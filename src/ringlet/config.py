@@ -51,3 +51,10 @@ class Settings:
     webhook_timeout_ms: int = 5000
     webhook_attempts: int = 8
     webhook_backoff_ms: int = 1000
+    # ops: the base of every `uri` (a server behind a proxy), without a trailing slash; unset,
+    # uris take the request's Host, which must then name this server (api/middleware/host.py).
+    public_url: str | None = None
+    # ops: one line per request on logger ringlet.access (api/middleware/access_log.py).
+    access_log: bool = False
+    # ops: requests worked on at once per process; the rest wait (api/middleware/admission.py).
+    max_active_requests: int = 128

@@ -17,12 +17,13 @@ import yaml
 from ringlet import __version__
 from tests.e2e.test_provisioning import reference, rows, snapshot
 from tests.support.client import ApiClient
-from tests.support.fixtures import FIXTURE_PATH
+from tests.support.fixtures import FIXTURE_PATH, build_account
 from tests.support.openapi import REPO_ROOT, SpecValidator
 from tests.support.server import RingletServer, free_port, fresh_database
 
 _ENV_NAMES = ("RINGLET_DATABASE_URL", "RINGLET_HOST", "RINGLET_PORT", "RINGLET_ADMIN_TOKEN")
 SUMMARY = "1 account, 8 extensions, 7 phone numbers, 1 app"
+DEMO_ACCOUNT_ID = 1346632010  # src/ringlet/demo/demo.yaml
 
 
 def ringlet(
@@ -235,6 +236,20 @@ def test_serve_demo_prints_how_to_log_in_and_the_login_works(
         assert after[table] == provisioned[table], table
 
 
+def test_serve_demo_and_a_fixture_on_a_new_database_provision_both(
+    server_factory: Callable[..., RingletServer],
+    tmp_path: Path,
+) -> None:
+    mine = _write(tmp_path / "mine.yaml", build_account(6901).document)
+    srv = server_factory(extra_args=["--fixture", str(mine), "--demo"])
+    assert "demo account (provisioned now)" in srv.log_text()
+    ids = {r["id"] for r in rows(srv.database_url, "SELECT id FROM accounts")}
+    assert ids == {build_account(6901).id, DEMO_ACCOUNT_ID}
+    srv.restart()  # both there: nothing provisioned twice
+    assert "demo account (already in the database)" in srv.log_text()
+    assert {r["id"] for r in rows(srv.database_url, "SELECT id FROM accounts")} == ids
+
+
 def test_serve_demo_leaves_a_database_with_accounts_alone(
     server_factory: Callable[..., RingletServer],
     tmp_path: Path,
@@ -242,7 +257,9 @@ def test_serve_demo_leaves_a_database_with_accounts_alone(
     doc = reference()
     doc["accounts"][0]["id"] = 99
     mine = _write(tmp_path / "mine.yaml", doc)
-    srv = server_factory(extra_args=["--fixture", str(mine), "--demo"])
+    srv = server_factory(extra_args=["--fixture", str(mine)])
+    srv.extra_args.append("--demo")  # a later start on that database, with --demo
+    srv.restart()
     assert "Demo account not provisioned" in srv.log_text()
     assert [r["id"] for r in rows(srv.database_url, "SELECT id FROM accounts")] == [99]
 

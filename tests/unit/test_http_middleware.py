@@ -36,7 +36,7 @@ def _failing_app() -> Starlette:
 def _get(app: Starlette, method: str, path: str, headers: dict[str, str]) -> httpx.Response:
     async def call() -> httpx.Response:
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://ringlet") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             return await client.request(method, path, headers=headers)
 
     return asyncio.run(call())

@@ -39,8 +39,9 @@ class Ctx:
 
     @cached_property
     def base_url(self) -> str:
-        """`scheme://host[:port]` as the client reached us: the prefix of every `uri`."""
-        return base_url(self.request)
+        """The prefix of every `uri`: `--public-url`, else `scheme://host[:port]` as the client
+        reached us (its Host checked by api/middleware/host.py)."""
+        return self.services.settings.public_url or base_url(self.request)
 
     def account_id(self) -> int:
         """R14: the `{accountId}` of the path, `~` resolved."""

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Match, Route
 
@@ -32,6 +32,7 @@ _STATUS_BY_FAMILY: dict[type[e.RingletError], int] = {
     e.UnsupportedMediaType: 415,
     e.RangeNotSatisfiable: 416,
     e.RateLimited: 429,
+    e.ServiceUnavailable: 503,
     e.OAuthError: 400,
 }
 
@@ -68,7 +69,7 @@ def error_response(error: e.RingletError, request: Request | None = None) -> Res
     headers: dict[str, str] = {}
     if isinstance(error, e.Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="RingCentral REST API"'
-    if isinstance(error, e.RateLimited):
+    if isinstance(error, e.RateLimited | e.ServiceUnavailable):
         headers["Retry-After"] = str(error.retry_after)
     if isinstance(error, e.RangeNotSatisfiable):
         headers["Content-Range"] = f"bytes */{error.length}"
@@ -107,6 +108,11 @@ def _allowed(request: Request) -> tuple[str, ...]:
 
 
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, ClientDisconnect):
+        # The client went away before its body was read: nothing to answer, nothing wrong
+        # here, and a line per occurrence would let anyone flood the log.
+        log.debug("client left during %s %s", request.method, request.url.path)
+        return Response(status_code=400)
     log.exception(
         "unhandled error on %s %s (%s %s)",
         request.method,

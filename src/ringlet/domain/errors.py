@@ -38,6 +38,8 @@ direct subclasses of `RingletError`) to a status, looked up along the class's MR
     ├── UnsupportedMediaType              415  CMN-104
     ├── RateLimited                       429  CMN-301
     ├── RangeNotSatisfiable               416  CMN-107  (message content Range)
+    ├── ServiceUnavailable                503  CMN-211  (the database is gone, full or read-only;
+    │                                                   too many connections)
     └── OAuthError                        400  (RFC 6749 body under /restapi/oauth/*)
         ├── InvalidRequest                invalid_request
         │   ├── OAuthParameterMissing     CMN-101  (a grant's required field is absent)
@@ -539,3 +541,18 @@ class RangeNotSatisfiable(RingletError):
             parameter_name="Range",
         )
         self.length = length
+
+
+# -- 503 (ops: the server's own resources) ------------------------------------------------------
+
+
+class ServiceUnavailable(RingletError):
+    """The server cannot serve the request now but will again without a restart: its database
+    is unreachable, full or read-only, or it holds as many connections as it may. RingCentral
+    answers such moments with 503 CMN-211 and `Retry-After`; so do SDK-built clients expect."""
+
+    error_code = "CMN-211"
+
+    def __init__(self, retry_after: int = 2) -> None:
+        super().__init__("Service is temporarily unavailable, please retry later")
+        self.retry_after = retry_after

@@ -123,18 +123,25 @@ class ProvisioningService:
     def load_document(self, document: object) -> LoadReport:
         return self._load_now(from_document(document))
 
-    def provision_demo_if_empty(self) -> DemoIntro:
-        """Provision the demo account if the database has no account at all; say how to log
-        in (or, when other accounts are there, that the demo was not provisioned)."""
+    def is_empty(self) -> bool:
+        """No account at all: a new database."""
+        return not self.db.read_now(store.has_accounts)
+
+    def provision_demo_if_empty(self, *, fresh: bool = False) -> DemoIntro:
+        """Provision the demo account if the database has no account at all, or if it was
+        `fresh` (empty) when this start began: `--demo --fixture F` on a new database gets
+        both. Say how to log in (or, when other accounts were there before, that the demo was
+        not provisioned)."""
         fixture = demo_fixture()
         demo_id = fixture.accounts[0].id
         assert demo_id is not None  # demo.yaml names its ids, so the intro can show them
 
         def status(conn: Connection) -> DemoStatus | None:
-            if not store.has_accounts(conn):
+            if store.account_exists(conn, demo_id):
+                return DemoStatus.PRESENT
+            if fresh or not store.has_accounts(conn):
                 return None
-            present = store.account_exists(conn, demo_id)
-            return DemoStatus.PRESENT if present else DemoStatus.SKIPPED
+            return DemoStatus.SKIPPED
 
         found = self.db.read_now(status)
         if found is not None:

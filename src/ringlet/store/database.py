@@ -24,6 +24,7 @@ import logging
 import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -33,14 +34,19 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from ringlet.clock import system_clock
+from ringlet.domain.errors import ServiceUnavailable
 from ringlet.store import outbox, store_versions
+from ringlet.store.database_errors import unavailable_cause
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 _BATCH_MAX = 256
+# While the database is unavailable every request fails alike: one log line this often.
+_OUTAGE_LOG_SECONDS = 10.0
 
 
 def normalize_url(url: str) -> str:
@@ -154,6 +160,7 @@ class Database:
         self._inline_lock = threading.Lock()
         self._inline_connections: list[Connection] = []
         self._started = False
+        self._outage = _Outage()
 
     def start(self) -> None:
         if not self._started:
@@ -203,11 +210,21 @@ class Database:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._jobs.put(_Job(work, loop, future))
-        return await future
+        try:
+            result = await future
+        except DBAPIError as exc:
+            self._outage.check(exc)
+            raise
+        self._outage.over()
+        return result
 
     async def read(self, work: Callable[[Connection], T]) -> T:
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._readers, self.read_now, work)
+        try:
+            return await loop.run_in_executor(self._readers, self.read_now, work)
+        except DBAPIError as exc:
+            self._outage.check(exc)
+            raise
 
     async def read_small(self, work: Callable[[Connection], T]) -> T:
         """A read known to visit few rows (an index walk bounded by a small LIMIT, like the
@@ -227,12 +244,16 @@ class Database:
         must not need one snapshot across several raw statements."""
         if not self._reads_inline:
             return await self.read(work)
-        conn = self._inline_connection()
         try:
-            return work(conn)
-        finally:
-            if conn.in_transaction():
-                conn.rollback()
+            conn = self._inline_connection()
+            try:
+                return work(conn)
+            finally:
+                if conn.in_transaction():
+                    conn.rollback()
+        except DBAPIError as exc:
+            self._outage.check(exc)
+            raise
 
     def _inline_connection(self) -> Connection:
         """The calling thread's own connection for `read_small`, kept open: checking one out of
@@ -286,6 +307,10 @@ class Database:
                     wrote = conn.info.pop(outbox.WROTE, False)
         except _JobFailed:
             pass  # the job's own error, recorded above; nothing was committed
+        except DBAPIError as exc:
+            if unavailable_cause(exc) is None:
+                log.exception("commit of a batch of %d writes failed", len(batch))
+            outcomes = [(False, exc)] * len(batch)  # an outage is logged by the callers' side
         except Exception as exc:
             log.exception("commit of a batch of %d writes failed", len(batch))
             outcomes = [(False, exc)] * len(batch)
@@ -299,6 +324,47 @@ class Database:
             settled.setdefault(job.loop, []).append((job.future, ok, value))
         for loop, results in settled.items():
             loop.call_soon_threadsafe(_settle_all, results)
+
+
+class _Outage:
+    """The database has gone away, filled up or turned read-only: requests answer 503
+    (ServiceUnavailable) instead of 500, and the log says so once every few seconds rather
+    than once per request, then once more when it is back. Any other database error is a bug
+    and stays what it is."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._since: float | None = None
+        self._logged = 0.0
+
+    def check(self, exc: DBAPIError) -> None:
+        """Raise ServiceUnavailable if `exc` is an outage; return if it is not."""
+        cause = unavailable_cause(exc)
+        if cause is None:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if self._since is None:
+                self._since = now
+            quiet = now - self._logged < _OUTAGE_LOG_SECONDS
+            if not quiet:
+                self._logged = now
+        if not quiet:
+            detail = str(exc.orig if exc.orig is not None else exc).strip().splitlines()
+            log.error(
+                "database unavailable (%s: %s): requests answer 503 until it is back",
+                cause,
+                detail[0] if detail else type(exc).__name__,
+            )
+        raise ServiceUnavailable() from exc
+
+    def over(self) -> None:
+        if self._since is None:  # the usual case: one attribute read per write
+            return
+        with self._lock:
+            since, self._since, self._logged = self._since, None, 0.0
+        if since is not None:
+            log.warning("database available again after %.1f s", time.monotonic() - since)
 
 
 class _JobFailed(Exception):

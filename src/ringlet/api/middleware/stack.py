@@ -1,5 +1,7 @@
 """The layers around the router, outermost first, and why in this order.
 
+0. AccessLogMiddleware (only with --access-log): outermost, so that it times the whole
+   request and reads the id the next layer writes into the scope.
 1. RequestIdMiddleware: outermost, so that every answer carries `RCRequestId`, including the
    ones the inner layers give themselves (preflights, tunnelling refusals, 500s). It also
    writes the id into the scope in place, so that even Starlette's ServerErrorMiddleware
@@ -8,6 +10,11 @@
    an OPTIONS that no route has), and adds the CORS headers to every answer inside it.
 3. ServerErrorsMiddleware: turns an unhandled failure into the 500 inside the CORS layer, so a
    browser can read it.
+3a. HostMiddleware (unless --public-url fixes the base of every uri): refuses a Host that does
+   not name this server before any layer inside could echo it; inside CORS so that a browser
+   can read the refusal.
+3b. AdmissionMiddleware: the bound on requests worked on at once, which the health check
+   skips; after the Host check so that a refused request does not wait for a turn.
 4. MethodOverrideMiddleware: innermost, so that the router sees the tunnelled method.
 """
 
@@ -15,7 +22,10 @@ from __future__ import annotations
 
 from starlette.middleware import Middleware
 
+from ringlet.api.middleware.access_log import AccessLogMiddleware
+from ringlet.api.middleware.admission import AdmissionMiddleware
 from ringlet.api.middleware.cors import CorsMiddleware
+from ringlet.api.middleware.host import HostMiddleware
 from ringlet.api.middleware.method_override import MethodOverrideMiddleware
 from ringlet.api.middleware.request_id import RequestIdMiddleware
 from ringlet.api.middleware.server_errors import ServerErrorsMiddleware
@@ -23,9 +33,15 @@ from ringlet.config import Settings
 
 
 def http_middleware(settings: Settings) -> list[Middleware]:
-    return [
+    layers = [
         Middleware(RequestIdMiddleware),
         Middleware(CorsMiddleware, origins=settings.cors_origins),
+        Middleware(AdmissionMiddleware, max_active=settings.max_active_requests),
         Middleware(ServerErrorsMiddleware),
         Middleware(MethodOverrideMiddleware),
     ]
+    if settings.public_url is None:
+        layers.insert(2, Middleware(HostMiddleware, listen_host=settings.host))
+    if settings.access_log:
+        layers.insert(0, Middleware(AccessLogMiddleware))
+    return layers
