@@ -3,6 +3,7 @@ POSTs, over one shared httpx client. Nothing here touches the database."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ CONTENT_TYPE = "application/json; charset=UTF-8"
 # The receiver's answer to the handshake, headers and body, may not exceed this (facts 13.2).
 MAX_HANDSHAKE_RESPONSE = 1024
 MAX_ADDRESS_CHARS = 2048
+
+# httpx logs every request at INFO: one line per notification would drown the server's log.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def check_address(address: str | None) -> str:
