@@ -59,6 +59,9 @@ _PRUNE_S = 60.0
 _KEEP_EVENTS_MS = 10 * 60_000
 _KEEP_ATTEMPTS_MS = 24 * 3600_000
 _encode = msgspec.json.Encoder().encode
+# How long what a store's owner may read (an EventView) is taken as "now": the drains of many
+# subscriptions to one store share one read instead of making one each.
+_VIEW_TTL_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,7 @@ class Dispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._drains: set[asyncio.Task[None]] = set()
+        self._views: dict[int, tuple[float, asyncio.Future[EventView]]] = {}
 
     # -- life ---------------------------------------------------------------------------------
 
@@ -219,7 +223,7 @@ class Dispatcher:
             return []
         view = views.get(e.id)
         if view is None:
-            view = views[e.id] = await self.db.read(lambda conn: self._view(conn, e))
+            view = views[e.id] = await self._shared_view(e)
         subscriber = await self.db.read(lambda conn: self._caller(conn, s))
         if subscriber is None:
             return []
@@ -232,6 +236,26 @@ class Dispatcher:
             for suffix, body in bodies(f, view):
                 found.append(envelope(s.id, s.owner.extension_id, f, view, body, suffix))
         return found
+
+    async def _shared_view(self, e: Event) -> EventView:
+        assert self._loop is not None
+        now = self._loop.time()
+        cached = self._views.get(e.id)
+        if cached is not None and now - cached[0] < _VIEW_TTL_S:
+            return await cached[1]
+        if len(self._views) > 1000:
+            self._views = {k: v for k, v in self._views.items() if now - v[0] < _VIEW_TTL_S}
+        future: asyncio.Future[EventView] = self._loop.create_future()
+        self._views[e.id] = (now, future)
+        try:
+            view = await self.db.read(lambda conn: self._view(conn, e))
+        except Exception as exc:
+            self._views.pop(e.id, None)
+            future.set_exception(exc)
+            future.exception()  # retrieved: the waiters get it too
+            raise
+        future.set_result(view)
+        return view
 
     def _view(self, conn: Connection, e: Event) -> EventView:
         view = EventView(e)
@@ -256,7 +280,8 @@ class Dispatcher:
         ext: Extension | None = self.caches.extension(
             conn, s.owner.account_id, s.owner.extension_id
         )
-        app = directory.app_by_id(conn, s.owner.app_id)
+        app_id = s.owner.app_id
+        app = self.caches.memo(("notify-app", app_id), lambda: directory.app_by_id(conn, app_id))
         if ext is None or app is None:
             return None
         return Caller(
