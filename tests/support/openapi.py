@@ -51,6 +51,7 @@ from referencing.jsonschema import DRAFT4
 
 from tests.support.schemas import (
     ALLOWED_EXTRA_FIELDS,
+    ENUM_ADDITIONS,
     ERROR_ENVELOPE,
     MULTIPART_STATUS_PART,
     OAUTH_ERROR_ENVELOPE,
@@ -131,7 +132,11 @@ def _strict_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"RESPONSE_OVERRIDES: no operation {method.upper()} {template}")
             for status, response in responses.items():
                 op.setdefault("responses", {})[status] = copy.deepcopy(dict(response))
-    for name, schema in strict.get("components", {}).get("schemas", {}).items():
+    schemas = strict.get("components", {}).get("schemas", {})
+    for (name, prop), values in ENUM_ADDITIONS.items():
+        enum = schemas[name]["properties"][prop]["enum"]
+        enum.extend(v for v in values if v not in enum)
+    for name, schema in schemas.items():
         strictify(schema, ALLOWED_EXTRA_FIELDS.get(name, frozenset()))
     for item in paths.values():
         for method, op in item.items():

@@ -256,3 +256,9 @@ RESPONSE_OVERRIDES: Final[Mapping[str, Mapping[str, Mapping[str, Mapping[str, An
         "get": {"206": PARTIAL_CONTENT_RESPONSE, "416": RANGE_NOT_SATISFIABLE_RESPONSE},
     },
 }
+
+# Values the 2025 description (S25) adds to an enum of the 2022 file: (schema, property) -> values.
+# NotificationDeliveryMode.transportType: S25 lists WebHook and WebSocket (facts 13.1).
+ENUM_ADDITIONS: Final[Mapping[tuple[str, str], tuple[str, ...]]] = {
+    ("NotificationDeliveryMode", "transportType"): ("WebSocket",),
+}
