@@ -13,6 +13,7 @@ import httpx
 
 from ringlet.domain.errors import InvalidParameter
 from ringlet.notify.errors import WebHookBadStatus, WebHookInvalidResponse, unreachable_address
+from ringlet.notify.http_post import HttpError, PostClient
 
 USER_AGENT = "RingCentral-Webhook/8.3"
 CONTENT_TYPE = "application/json; charset=UTF-8"
@@ -45,16 +46,6 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _io_failure(exc: Exception) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        detail = "Read timed out"
-    elif isinstance(exc, httpx.ConnectError):
-        detail = "Connection refused"
-    else:
-        detail = type(exc).__name__
-    return f"I/O operation is failed. Details: [{detail}]"
-
-
 class WebHookClient:
     def __init__(self, request_timeout_s: float, handshake_timeout_s: float) -> None:
         self.request_timeout_s = request_timeout_s
@@ -64,9 +55,11 @@ class WebHookClient:
             follow_redirects=False,
             limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
         )
+        self._posts = PostClient()
 
     async def close(self) -> None:
         await self._client.aclose()
+        await self._posts.close()
 
     async def handshake(self, address: str) -> None:
         """POST an empty body with a fresh Validation-Token; the receiver must answer 200 in
@@ -104,19 +97,18 @@ class WebHookClient:
         }
         started = time.perf_counter()
         try:
-            response = await self._client.post(
-                address, content=body, headers=headers, timeout=self.request_timeout_s
+            status = await self._posts.post(address, body, headers, self.request_timeout_s)
+        except HttpError as exc:
+            return Outcome(
+                None, _elapsed_ms(started), f"I/O operation is failed. Details: [{exc.detail}]"
             )
-            await response.aclose()
-        except httpx.HTTPError as exc:
-            return Outcome(None, _elapsed_ms(started), _io_failure(exc))
         latency = _elapsed_ms(started)
-        if 200 <= response.status_code < 300:
-            return Outcome(response.status_code, latency, None)
+        if 200 <= status < 300:
+            return Outcome(status, latency, None)
         return Outcome(
-            response.status_code,
+            status,
             latency,
-            f"WebHook responds with incorrect HTTP status. HTTP status is {response.status_code}",
+            f"WebHook responds with incorrect HTTP status. HTTP status is {status}",
         )
 
 
