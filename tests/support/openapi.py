@@ -50,8 +50,8 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
 from tests.support.schemas import (
-    ALLOWED_EXTRA_ENUM_VALUES,
     ALLOWED_EXTRA_FIELDS,
+    ENUM_ADDITIONS,
     ERROR_ENVELOPE,
     MULTIPART_STATUS_PART,
     OAUTH_ERROR_ENVELOPE,
@@ -133,8 +133,9 @@ def _strict_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
             for status, response in responses.items():
                 op.setdefault("responses", {})[status] = copy.deepcopy(dict(response))
     schemas = strict.get("components", {}).get("schemas", {})
-    for (name, prop), values in ALLOWED_EXTRA_ENUM_VALUES.items():
-        schemas[name]["properties"][prop]["enum"].extend(values)
+    for (name, prop), values in ENUM_ADDITIONS.items():
+        enum = schemas[name]["properties"][prop]["enum"]
+        enum.extend(v for v in values if v not in enum)
     for name, schema in schemas.items():
         strictify(schema, ALLOWED_EXTRA_FIELDS.get(name, frozenset()))
     for item in paths.values():

@@ -27,13 +27,6 @@ ALLOWED_EXTRA_FIELDS: Final[Mapping[str, frozenset[str]]] = {
     "ASGErrorResponse": frozenset({"errors"}),
 }
 
-# Enum values the 2025 spec added to a property of a 2022 schema: (schema, property) -> values.
-# S25 lists transportType WebSocket (facts 13.1); the 2022 enum has PubNub, RC/APNS, RC/GCM and
-# WebHook only.
-ALLOWED_EXTRA_ENUM_VALUES: Final[Mapping[tuple[str, str], tuple[str, ...]]] = {
-    ("NotificationDeliveryMode", "transportType"): ("WebSocket",),
-}
-
 # Operations of the 2025 spec that the 2022 extract lacks (facts 2, "S25 deltas"). They are added
 # to the operation table so that responses to them are validated rather than rejected as unknown.
 _MESSAGE_PATH: Final = (
@@ -262,4 +255,10 @@ RESPONSE_OVERRIDES: Final[Mapping[str, Mapping[str, Mapping[str, Mapping[str, An
     _MESSAGE_PATH + "/content/{attachmentId}": {
         "get": {"206": PARTIAL_CONTENT_RESPONSE, "416": RANGE_NOT_SATISFIABLE_RESPONSE},
     },
+}
+
+# Values the 2025 description (S25) adds to an enum of the 2022 file: (schema, property) -> values.
+# NotificationDeliveryMode.transportType: S25 lists WebHook and WebSocket (facts 13.1).
+ENUM_ADDITIONS: Final[Mapping[tuple[str, str], tuple[str, ...]]] = {
+    ("NotificationDeliveryMode", "transportType"): ("WebSocket",),
 }

@@ -6,7 +6,9 @@ changed while it runs, to play a receiver that is down, broken or wrong."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -27,10 +29,12 @@ class WebHookReceiver:
         self.status = 200
         self.echo_token = True
         self.handshake_status = 200
+        self.delay_s = 0.0  # how long a notification waits for its answer
         self.handshakes: list[dict[str, str]] = []
         self.notifications: list[Received] = []
         self.refused = 0  # notifications answered with a status other than 2xx
         self._lock = threading.Condition()
+        self._connections: set[socket.socket] = set()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -38,6 +42,16 @@ class WebHookReceiver:
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
+
+            def setup(self) -> None:
+                super().setup()
+                with receiver._lock:
+                    receiver._connections.add(self.connection)
+
+            def finish(self) -> None:
+                with receiver._lock:
+                    receiver._connections.discard(self.connection)
+                super().finish()
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -54,6 +68,8 @@ class WebHookReceiver:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                if receiver.delay_s:
+                    time.sleep(receiver.delay_s)
                 status = receiver.status
                 if 200 <= status < 300:
                     with receiver._lock:
@@ -83,6 +99,14 @@ class WebHookReceiver:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+        # Keep-alive connections the server's clients left open end here, not at garbage
+        # collection (a ResourceWarning).
+        with self._lock:
+            open_connections, self._connections = self._connections, set()
+        for conn in open_connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()
 
     def wait_for(self, count: int, timeout: float = 15.0) -> list[Received]:
         """The first `count` notifications, once they have arrived."""

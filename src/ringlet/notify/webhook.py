@@ -3,6 +3,7 @@ POSTs, over one shared httpx client. Nothing here touches the database."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -12,12 +13,16 @@ import httpx
 
 from ringlet.domain.errors import InvalidParameter
 from ringlet.notify.errors import WebHookBadStatus, WebHookInvalidResponse, unreachable_address
+from ringlet.notify.http_post import HttpError, PostClient
 
 USER_AGENT = "RingCentral-Webhook/8.3"
 CONTENT_TYPE = "application/json; charset=UTF-8"
 # The receiver's answer to the handshake, headers and body, may not exceed this (facts 13.2).
 MAX_HANDSHAKE_RESPONSE = 1024
 MAX_ADDRESS_CHARS = 2048
+
+# httpx logs every request at INFO: one line per notification would drown the server's log.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def check_address(address: str | None) -> str:
@@ -41,16 +46,6 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def _io_failure(exc: Exception) -> str:
-    if isinstance(exc, httpx.TimeoutException):
-        detail = "Read timed out"
-    elif isinstance(exc, httpx.ConnectError):
-        detail = "Connection refused"
-    else:
-        detail = type(exc).__name__
-    return f"I/O operation is failed. Details: [{detail}]"
-
-
 class WebHookClient:
     def __init__(self, request_timeout_s: float, handshake_timeout_s: float) -> None:
         self.request_timeout_s = request_timeout_s
@@ -60,9 +55,11 @@ class WebHookClient:
             follow_redirects=False,
             limits=httpx.Limits(max_connections=256, max_keepalive_connections=256),
         )
+        self._posts = PostClient()
 
     async def close(self) -> None:
         await self._client.aclose()
+        await self._posts.close()
 
     async def handshake(self, address: str) -> None:
         """POST an empty body with a fresh Validation-Token; the receiver must answer 200 in
@@ -100,19 +97,18 @@ class WebHookClient:
         }
         started = time.perf_counter()
         try:
-            response = await self._client.post(
-                address, content=body, headers=headers, timeout=self.request_timeout_s
+            status = await self._posts.post(address, body, headers, self.request_timeout_s)
+        except HttpError as exc:
+            return Outcome(
+                None, _elapsed_ms(started), f"I/O operation is failed. Details: [{exc.detail}]"
             )
-            await response.aclose()
-        except httpx.HTTPError as exc:
-            return Outcome(None, _elapsed_ms(started), _io_failure(exc))
         latency = _elapsed_ms(started)
-        if 200 <= response.status_code < 300:
-            return Outcome(response.status_code, latency, None)
+        if 200 <= status < 300:
+            return Outcome(status, latency, None)
         return Outcome(
-            response.status_code,
+            status,
             latency,
-            f"WebHook responds with incorrect HTTP status. HTTP status is {response.status_code}",
+            f"WebHook responds with incorrect HTTP status. HTTP status is {status}",
         )
 
 

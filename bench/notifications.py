@@ -1,0 +1,333 @@
+"""Notification benchmark: `python -m bench.notifications`.
+
+In one run, on one machine, against the fixed reference of bench/run.py (the bare Starlette app):
+
+1. Latency of a WebHook notification: sequential SMS sends 102 -> 101, each timed from the
+   send's 200 (as the client sees it) to the moment the receiver gets the POST for 101's store.
+   p50 and p99 over `--sends` sends, on an otherwise idle server.
+2. Send throughput with 0, 10 and 100 WebHook subscriptions on the recipient's (101's) store:
+   wrk drives the send scenario of bench/run.py; the reference is measured in the same rounds.
+   After each level the receiver is given time to get what is still queued (printed), so that
+   one level's backlog does not run into the next measurement.
+
+The receiver is a minimal asyncio HTTP server in this process (it echoes Validation-Token and
+answers 200 with no body). 100 subscriptions need 5 apps (20 per user and app): the fixture is
+bench/fixture.yaml plus apps bench-app-1..5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+from bench.run import (
+    EXTENSIONS,
+    FIXTURE,
+    MAIN_NUMBER,
+    SCENARIOS,
+    STACKS,
+    BenchError,
+    Server,
+    _free_port,
+    _servers,
+    _uvicorn,
+    check,
+    run_wrk,
+    summarize,
+)
+
+STORE_FILTER = "/restapi/v1.0/account/~/extension/~/message-store"
+APPS = [(f"bench-app-{i}", f"bench-secret-{i}") for i in range(1, 6)]
+LEVELS = (0, 10, 100)
+
+
+class Receiver:
+    """Counts notifications and remembers when each arrived (perf_counter)."""
+
+    def __init__(self) -> None:
+        self.arrivals: list[float] = []
+        self.cond = threading.Condition()
+        self.port = _free_port()
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{self.port}/", timeout=1)
+                return
+            except httpx.TransportError:
+                if time.monotonic() > deadline:
+                    raise BenchError("receiver did not start") from None
+                time.sleep(0.05)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        server = self._loop.run_until_complete(
+            asyncio.start_server(self._serve, "127.0.0.1", self.port, backlog=1024)
+        )
+        self._loop.run_until_complete(server.serve_forever())
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                headers = {}
+                for line in head.split(b"\r\n")[1:]:
+                    name, _, value = line.partition(b":")
+                    headers[name.strip().lower()] = value.strip()
+                length = int(headers.get(b"content-length", b"0") or 0)
+                body = await reader.readexactly(length) if length else b""
+                token = headers.get(b"validation-token")
+                extra = b""
+                if token is not None and not body:
+                    extra = b"Validation-Token: " + token + b"\r\n"
+                elif body:
+                    now = time.perf_counter()
+                    with self.cond:
+                        self.arrivals.append(now)
+                        self.cond.notify_all()
+                writer.write(b"HTTP/1.1 200 OK\r\n" + extra + b"Content-Length: 0\r\n\r\n")
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            writer.close()
+
+    def count(self) -> int:
+        with self.cond:
+            return len(self.arrivals)
+
+    def wait_count(self, count: int, timeout: float) -> float:
+        """The arrival time of the `count`-th notification."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while len(self.arrivals) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise BenchError(f"notification {count} did not arrive in {timeout} s")
+                self.cond.wait(left)
+            return self.arrivals[count - 1]
+
+    def wait_quiet(self, quiet_s: float, timeout: float) -> float:
+        """Seconds until nothing has arrived for `quiet_s`."""
+        start = time.monotonic()
+        while time.monotonic() - start < timeout:
+            before = self.count()
+            time.sleep(quiet_s)
+            if self.count() == before:
+                return time.monotonic() - start - quiet_s
+        return timeout
+
+
+def _fixture(workdir: Path) -> Path:
+    document = yaml.safe_load(FIXTURE.read_text())
+    for client_id, secret in APPS:
+        document["apps"].append({"clientId": client_id, "clientSecret": secret, "name": client_id})
+    path = workdir / "fixture.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def _login(url: str, extension: str, client: tuple[str, str]) -> str:
+    form = {
+        "grant_type": "password",
+        "username": MAIN_NUMBER,
+        "extension": extension,
+        "password": EXTENSIONS[extension][0],
+    }
+    response = httpx.post(f"{url}/restapi/oauth/token", auth=client, data=form, timeout=30)
+    if not response.is_success:
+        raise BenchError(f"login: {response.status_code} {response.text[:300]}")
+    return str(response.json()["access_token"])
+
+
+def _subscribe(url: str, token: str, address: str) -> str:
+    response = httpx.post(
+        f"{url}/restapi/v1.0/subscription",
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "eventFilters": [STORE_FILTER],
+            "deliveryMode": {"transportType": "WebHook", "address": address},
+        },
+        timeout=30,
+    )
+    if not response.is_success:
+        raise BenchError(f"subscribe: {response.status_code} {response.text[:300]}")
+    return str(response.json()["id"])
+
+
+def _percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def measure_latency(url: str, receiver: Receiver, sends: int) -> dict[str, Any]:
+    token101 = _login(url, "101", ("demo-app", "demo-secret"))
+    token102 = _login(url, "102", ("demo-app", "demo-secret"))
+    sub_id = _subscribe(url, token101, f"http://127.0.0.1:{receiver.port}/latency")
+    scenario = SCENARIOS["send"]
+    latencies = []
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token102}"}) as client:
+        for _ in range(10):  # warm-up
+            before = receiver.count()
+            client.post(
+                scenario.path, content=scenario.body, headers={"Content-Type": "application/json"}
+            )
+            receiver.wait_count(before + 1, 10)
+        for _ in range(sends):
+            before = receiver.count()
+            response = client.post(
+                scenario.path, content=scenario.body, headers={"Content-Type": "application/json"}
+            )
+            acknowledged = time.perf_counter()
+            if response.status_code != 200:
+                raise BenchError(f"send: {response.status_code}")
+            arrived = receiver.wait_count(before + 1, 10)
+            latencies.append(max(0.0, arrived - acknowledged) * 1000)
+            time.sleep(0.005)  # an idle server between sends
+    httpx.delete(
+        f"{url}/restapi/v1.0/subscription/{sub_id}",
+        headers={"Authorization": f"Bearer {token101}"},
+        timeout=30,
+    )
+    return {
+        "sends": sends,
+        "p50_ms": round(statistics.median(latencies), 2),
+        "p99_ms": round(_percentile(latencies, 99), 2),
+        "max_ms": round(max(latencies), 2),
+    }
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    report: dict[str, Any] = {"options": {k: str(v) for k, v in vars(args).items()}}
+    with tempfile.TemporaryDirectory(prefix="ringlet-notify-bench-") as tmp, _servers() as started:
+        workdir = Path(tmp)
+        port = _free_port()
+        database = args.database or f"sqlite:///{workdir / 'bench.db'}"
+        command = [
+            sys.executable, "-m", "ringlet", "serve", "--host", "127.0.0.1", "--port", str(port),
+            "--database", database, "--fixture", str(_fixture(workdir)),
+            "--loop", STACKS[args.stack][0], "--http", STACKS[args.stack][1],
+        ]  # fmt: skip
+        ringlet = Server("ringlet", command, port, workdir)
+        started.append(ringlet)
+        ringlet.start()
+        ringlet.wait_ready("/_ringlet/health", timeout=60)
+        receiver = Receiver()
+        receiver.start()
+
+        print(
+            f"latency: {args.sends} sequential sends 102 -> 101, one WebHook subscriber", flush=True
+        )
+        report["latency"] = measure_latency(ringlet.url, receiver, args.sends)
+        print(f"  send 200 -> receiver: {report['latency']}", flush=True)
+
+        token102 = _login(ringlet.url, "102", ("demo-app", "demo-secret"))
+        (workdir / "send.json").write_bytes(
+            check(ringlet.url, SCENARIOS["send"], token102, "ringlet")
+        )
+        ref_port = _free_port()
+        reference = Server(
+            "reference", _uvicorn("reference_app:app", ref_port, args.stack), ref_port, workdir
+        )
+        started.append(reference)
+        reference.start(
+            {"BENCH_SEND_RESPONSE": str(workdir / "send.json"), "BENCH_LIST_RESPONSE": ""}
+        )
+        reference.wait_ready(SCENARIOS["list"].path, timeout=30)
+
+        tokens101 = [_login(ringlet.url, "101", app) for app in APPS]
+        subscribed = 0
+        results: dict[str, Any] = {}
+        wrk_args = argparse.Namespace(
+            threads=args.threads, connections=args.connections, timeout=30
+        )
+        scenario = SCENARIOS["send"]
+        reference_rounds = []
+        for level in LEVELS:
+            while subscribed < level:
+                _subscribe(
+                    ringlet.url,
+                    tokens101[subscribed // 20],
+                    f"http://127.0.0.1:{receiver.port}/hook/{subscribed}",
+                )
+                subscribed += 1
+            run_wrk(ringlet.url, scenario, token102, args.warmup, wrk_args)
+            receiver.wait_quiet(0.5, 300)
+            rounds = []
+            drains = []
+            for _ in range(args.rounds):
+                reference_rounds.append(
+                    run_wrk(reference.url, scenario, token102, args.duration, wrk_args)
+                )
+                rounds.append(run_wrk(ringlet.url, scenario, token102, args.duration, wrk_args))
+                drains.append(round(receiver.wait_quiet(0.5, 300), 1))
+            summary = summarize(rounds)
+            del summary["rounds"]
+            summary["backlog_drain_s"] = drains
+            results[str(level)] = summary
+            print(
+                f"  {level:>3} subscribers: {summary['requests_per_s']:8.1f} sends/s  "
+                f"p50 {summary['p50_ms']:.2f} ms  p99 {summary['p99_ms']:.2f} ms  "
+                f"(notifications still queued after each round took {drains} s)",
+                flush=True,
+            )
+        ref = summarize(reference_rounds)
+        del ref["rounds"]
+        base = results["0"]["requests_per_s"]
+        report["throughput"] = {
+            "reference": ref,
+            "ringlet": results,
+            "cost_of_subscribers": {
+                k: round(1 - v["requests_per_s"] / base, 3) for k, v in results.items()
+            },
+            "ratio_to_reference": {
+                k: round(v["requests_per_s"] / ref["requests_per_s"], 3) for k, v in results.items()
+            },
+        }
+        report["notifications_received"] = receiver.count()
+        print(f"  reference: {ref['requests_per_s']:8.1f} req/s", flush=True)
+        print(f"  cost of subscribers: {report['throughput']['cost_of_subscribers']}")
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.notifications", description=__doc__)
+    add = parser.add_argument
+    add("--sends", type=int, default=300, help="sequential sends timed for latency")
+    add("--rounds", type=int, default=2)
+    add("--duration", type=int, default=8, help="seconds per wrk run")
+    add("--warmup", type=int, default=2)
+    add("--connections", type=int, default=16)
+    add("--threads", type=int, default=2)
+    add("--stack", choices=sorted(STACKS), default="auto")
+    add("--database", default=None, help="a PostgreSQL URL instead of a fresh SQLite file")
+    add("--output", type=Path, default=Path(__file__).parent / "results" / "notifications.json")
+    args = parser.parse_args(argv)
+    try:
+        report = run(args)
+    except BenchError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2))
+    print(f"written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

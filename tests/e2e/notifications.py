@@ -1,0 +1,38 @@
+"""Helpers for the notification tests: subscribing a WebHook receiver and checking what it
+got against RingCentral's shapes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.support.client import ApiClient
+from tests.support.notification_schemas import validate_notification
+from tests.support.webhook_receiver import Received, WebHookReceiver
+
+SUBSCRIPTION = "/restapi/v1.0/subscription"
+MY_STORE = "/restapi/v1.0/account/~/extension/~/message-store"
+
+
+def subscribe(
+    client: ApiClient,
+    receiver: WebHookReceiver,
+    filters: list[str],
+    **delivery: Any,
+) -> dict[str, Any]:
+    response = client.post(
+        SUBSCRIPTION,
+        json={
+            "eventFilters": filters,
+            "deliveryMode": {"transportType": "WebHook", "address": receiver.url, **delivery},
+        },
+    )
+    assert response.status_code == 200, response.text
+    info: dict[str, Any] = response.json()
+    return info
+
+
+def bodies(received: list[Received]) -> list[Any]:
+    """The notifications' envelopes, each validated first."""
+    for r in received:
+        validate_notification(r.body)
+    return [r.body for r in received]
