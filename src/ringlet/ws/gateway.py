@@ -23,6 +23,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ringlet.api.errors import status_of
 from ringlet.clock import iso
 from ringlet.domain.errors import AuthorizationMissing, RingletError
+from ringlet.services.ws_tokens import WsGrant
 from ringlet.ws import frames, tunnel
 from ringlet.ws.sessions import Gateway, Session
 
@@ -129,26 +130,9 @@ async def endpoint(websocket: WebSocket) -> None:
         if recovery is None:
             await _refuse(websocket, WSC_MALFORMED, "Invalid wsc token", 400)
             return
-    caller = grant.caller
-    session: Session | None = None
-    recovery_state: dict[str, Any] = {}
-    replay: list[str] = []
-    if recovery is not None:
-        found = gateway.by_key(recovery[0])
-        error_code = None
-        if found is not None and found.oauth_session_id != grant.oauth_session_id:
-            error_code = RECOVERY_OTHER_OAUTH_SESSION
-        elif found is None or found.subscription_id is None:
-            # An unknown session is one that ended (its subscription went with it) or that
-            # another process holds: either way there is no subscription here to recover.
-            error_code = RECOVERY_NO_SUBSCRIPTION
-        if error_code is None and found is not None:
-            session = found
-            session.access_token = grant.access_token  # the app may have refreshed meanwhile
-            recovery_state = {"recoveryState": "Successful"}
-        else:
-            recovery_state = {"recoveryState": "Failed", "recoveryErrorCode": error_code}
+    session, recovery_state = _recover(gateway, grant, recovery)
     if session is None:
+        caller = grant.caller
         session = gateway.open(
             caller.account_id,
             caller.extension_id,
@@ -160,11 +144,9 @@ async def endpoint(websocket: WebSocket) -> None:
     details = _connection_details(gateway, session, recovery_state)
     gateway.attach(session, connection)
     connection.post(details)
-    if recovery_state.get("recoveryState") == "Successful":
-        assert recovery is not None
-        replay = gateway.replay(session, recovery[1])
-    for text in replay:
-        connection.post(text)
+    if recovery is not None and recovery_state.get("recoveryState") == "Successful":
+        for text in gateway.replay(session, recovery[1]):
+            connection.post(text)
     try:
         await _serve(websocket, gateway, session, connection)
     finally:
@@ -174,6 +156,26 @@ async def endpoint(websocket: WebSocket) -> None:
                 await asyncio.wait_for(asyncio.shield(connection.sender), 1.0)
             connection.sender.cancel()
         gateway.detach(session, connection)
+
+
+def _recover(
+    gateway: Gateway, grant: WsGrant, recovery: tuple[str, int] | None
+) -> tuple[Session | None, dict[str, Any]]:
+    """The session a `wsc` recovers, and what ConnectionDetails says of the attempt (nothing
+    when there was none). None: the connection gets a new session."""
+    if recovery is None:
+        return None, {}
+    found = gateway.by_key(recovery[0])
+    if found is not None and found.oauth_session_id != grant.oauth_session_id:
+        error_code = RECOVERY_OTHER_OAUTH_SESSION
+    elif found is None or found.subscription_id is None:
+        # An unknown session is one that ended (its subscription went with it) or that another
+        # process holds: either way there is no subscription here to recover.
+        error_code = RECOVERY_NO_SUBSCRIPTION
+    else:
+        found.access_token = grant.access_token  # the app may have refreshed meanwhile
+        return found, {"recoveryState": "Successful"}
+    return None, {"recoveryState": "Failed", "recoveryErrorCode": error_code}
 
 
 def _connection_details(gateway: Gateway, session: Session, recovery: dict[str, Any]) -> str:
