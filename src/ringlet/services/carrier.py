@@ -33,6 +33,9 @@ _POLL_S = 0.1
 MAX_ATTEMPTS = 5
 _RETRY_BASE_MS = 1000
 
+# Rules are a test's tool, not a number plan: bounded, so that nobody fills the table.
+MAX_RULES = 1000
+
 # Handset records are named by the handset's view: Inbound = the handset received it.
 HANDSET_RECEIVED = "Inbound"
 HANDSET_SENT = "Outbound"
@@ -248,7 +251,13 @@ class CarrierService:
         except ValueError:
             raise InvalidParameter("status", value=raw_status) from None
         status, code = rule_outcome(status, error_code)
-        return await self.db.write(lambda conn: carrier.add_rule(conn, to_number, status, code))
+
+        def work(conn: Connection) -> CarrierRule:
+            if carrier.rule_count(conn) >= MAX_RULES:
+                raise InvalidParameter("to", f"at most {MAX_RULES} carrier rules; delete some")
+            return carrier.add_rule(conn, to_number, status, code)
+
+        return await self.db.write(work)
 
     async def rules(self) -> list[CarrierRule]:
         return await self.db.read(carrier.rules)

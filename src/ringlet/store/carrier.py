@@ -315,6 +315,10 @@ def recent_handset_records(conn: Connection, limit: int = MAX_RECORDS) -> list[H
 # -- rules ------------------------------------------------------------------------------------
 
 
+def rule_count(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(carrier_rules)).scalar_one())
+
+
 def add_rule(
     conn: Connection, to_number: str, status: MessageStatus, error_code: str | None
 ) -> CarrierRule:
