@@ -63,7 +63,8 @@ def main() -> None:
     default=None,
     help="Secret that enables runtime provisioning at POST /_ringlet/fixtures "
     "(header X-Ringlet-Admin-Token). Unset: that endpoint is off "
-    "(env RINGLET_ADMIN_TOKEN).",
+    "(env RINGLET_ADMIN_TOKEN). "
+    "Set, the inspection endpoints under /_ringlet/ require it too.",
 )
 @click.option(
     "--rate-limit/--no-rate-limit",

@@ -142,7 +142,9 @@ def test_reset_removes_messages_handsets_and_rules_but_keeps_accounts(
 def test_with_several_processes_each_sms_reaches_its_handset_exactly_once(
     server_factory, spec_validator
 ) -> None:
-    srv = server_factory(extra_args=["--workers", "3"])
+    srv = server_factory(extra_args=["--workers", "3"], start=False)
+    srv.startup_timeout = 90  # three processes start on a busy machine
+    srv.start()
     account = provision_account(srv)
     count = 30
     with (

@@ -14,7 +14,7 @@ import logging
 
 from ringlet.carrier.gateway import CarrierGateway, CarrierSms, Handoff
 from ringlet.clock import Clock
-from ringlet.services.carrier import CarrierService
+from ringlet.services.carrier import CarrierService, Outcome
 from ringlet.store.carrier import STAGE_REPORT, OutboxJob
 
 log = logging.getLogger(__name__)
@@ -72,21 +72,25 @@ class CarrierWorker:
                 await asyncio.wait_for(self._wake.wait(), min(IDLE_POLL_S, timeout))
 
     async def run_once(self) -> int:
-        """Handle every job due now; returns how many."""
+        """Handle every job due now (a batch at a time): the gateway is asked about each, then
+        one transaction records every outcome. Returns how many jobs were claimed."""
         jobs = await self.service.claim(_BATCH, LEASE_MS)
         if jobs:
-            await asyncio.gather(*(self._handle(job) for job in jobs))
+            outcomes = await asyncio.gather(*(self._handle(job) for job in jobs))
+            await self.service.record(list(outcomes), self.gateway.issues_receipts)
         return len(jobs)
 
-    async def _handle(self, job: OutboxJob) -> None:
+    async def _handle(self, job: OutboxJob) -> Outcome:
         sms = CarrierSms(job.message_id, job.from_number, job.to_number, job.text, self.clock())
         if job.stage == STAGE_REPORT:
-            report = await self.gateway.receipt(sms, self.clock())
-            await self.service.receipt_of_job(job, report)
-            return
+            return Outcome(job, None, await self.gateway.receipt(sms, self.clock()))
         try:
             handoff = await self.gateway.submit(sms)
         except Exception:
             log.exception("carrier gateway failed on message %d", job.message_id)
             handoff = Handoff(retry=True)
-        await self.service.handed_off(job, handoff, self.gateway.issues_receipts)
+        receipt = None
+        if handoff.accepted and self.gateway.issues_receipts and self.service.carrier_delay_ms == 0:
+            # No delay: the receipt is due now, and is recorded with the handoff.
+            receipt = await self.gateway.receipt(sms, self.clock())
+        return Outcome(job, handoff, receipt)

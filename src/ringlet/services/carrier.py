@@ -33,9 +33,22 @@ _POLL_S = 0.1
 MAX_ATTEMPTS = 5
 _RETRY_BASE_MS = 1000
 
+# Rules are a test's tool, not a number plan: bounded, so that nobody fills the table.
+MAX_RULES = 1000
+
 # Handset records are named by the handset's view: Inbound = the handset received it.
 HANDSET_RECEIVED = "Inbound"
 HANDSET_SENT = "Outbound"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What came of one claimed job: the gateway's answer (None for a receipt-stage job), and
+    the delivery receipt, if there is one now."""
+
+    job: OutboxJob
+    handoff: Handoff | None
+    receipt: DeliveryReport | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,50 +80,51 @@ class CarrierService:
     async def next_due_ms(self) -> int | None:
         return await self.db.read(carrier.next_due_ms)
 
-    async def handed_off(self, job: OutboxJob, handoff: Handoff, issues_receipts: bool) -> None:
-        """Record what the gateway said to the SMS: Sent (and, from the simulator, a receipt
-        to come after the carrier delay), SendingFailed, or another try later."""
+    async def record(self, outcomes: list[Outcome], issues_receipts: bool) -> None:
+        """Record what came of a round of claimed jobs, in one transaction: what the gateway
+        said to each SMS (Sent, and from the simulator a receipt to come after the carrier
+        delay, or at once without one; SendingFailed; or another try later), or the receipt
+        of an SMS handed on earlier."""
         now = self.clock()
 
         def work(conn: Connection) -> None:
-            if not carrier.still_held(conn, job):
-                return  # our lease ran out and another process took the job over
-            if handoff.retry and job.attempts < MAX_ATTEMPTS:
-                delay = _RETRY_BASE_MS * 2 ** (job.attempts - 1)
-                carrier.reschedule(conn, job.id, carrier.STAGE_SUBMIT, now + delay)
-                return
-            if not handoff.accepted:
-                code = handoff.error_code or UNREACHABLE_ERROR_CODE
-                self._set_status(
-                    conn,
-                    job.account_id,
-                    job.message_id,
-                    MessageStatus.SENDING_FAILED,
-                    code,
-                    None,
-                    now,
-                )
-                carrier.finish(conn, job.id)
-                return
-            found = carrier.outbound_sms(conn, job.message_id)
-            if found is not None and found.status is MessageStatus.QUEUED:
-                self._set_status(
-                    conn, job.account_id, job.message_id, MessageStatus.SENT, None, None, now
-                )
-            if issues_receipts:
-                carrier.reschedule(conn, job.id, carrier.STAGE_REPORT, now + self.carrier_delay_ms)
-            else:
-                carrier.finish(conn, job.id)
+            for outcome in outcomes:
+                if carrier.still_held(conn, outcome.job):
+                    self._record(conn, outcome, issues_receipts, now)
+                # else: our lease ran out and another process took the job over
 
         await self.db.write(work)
 
-    async def receipt_of_job(self, job: OutboxJob, report: DeliveryReport) -> None:
-        def work(conn: Connection) -> None:
-            if carrier.still_held(conn, job):
-                self._apply_report(conn, job.message_id, report)
-                carrier.finish(conn, job.id)
-
-        await self.db.write(work)
+    def _record(self, conn: Connection, outcome: Outcome, issues_receipts: bool, now: int) -> None:
+        job, handoff, receipt = outcome.job, outcome.handoff, outcome.receipt
+        if handoff is None:  # a receipt-stage job
+            assert receipt is not None
+            self._apply_report(conn, job.message_id, receipt)
+            carrier.finish(conn, job.id)
+            return
+        if handoff.retry and job.attempts < MAX_ATTEMPTS:
+            delay = _RETRY_BASE_MS * 2 ** (job.attempts - 1)
+            carrier.reschedule(conn, job.id, carrier.STAGE_SUBMIT, now + delay)
+            return
+        if not handoff.accepted:
+            code = handoff.error_code or UNREACHABLE_ERROR_CODE
+            messages.set_delivery_status(
+                conn, job.account_id, job.message_id, MessageStatus.SENDING_FAILED, code, None, now
+            )
+            carrier.finish(conn, job.id)
+            return
+        found = carrier.outbound_sms(conn, job.message_id)
+        if found is not None and found.status is MessageStatus.QUEUED:
+            messages.set_delivery_status(
+                conn, job.account_id, job.message_id, MessageStatus.SENT, None, None, now
+            )
+        if receipt is not None:
+            self._apply_report(conn, job.message_id, receipt)
+            carrier.finish(conn, job.id)
+        elif issues_receipts:
+            carrier.reschedule(conn, job.id, carrier.STAGE_REPORT, now + self.carrier_delay_ms)
+        else:
+            carrier.finish(conn, job.id)
 
     async def report(self, message_id: int, report: DeliveryReport) -> None:
         """A delivery receipt from an HTTP gateway (POST /_ringlet/carrier/reports). Only an
@@ -132,7 +146,7 @@ class CarrierService:
         now = self.clock()
         delivered = report.status is MessageStatus.DELIVERED
         delivery_ms = (report.delivered_ms or now) if delivered else None
-        self._set_status(
+        messages.set_delivery_status(
             conn, sms.account_id, message_id, report.status, report.error_code, delivery_ms, now
         )
         if delivered:  # the handset got it; a failed SMS never reaches the handset
@@ -147,20 +161,6 @@ class CarrierService:
                 message_id=message_id,
                 now_ms=now,
             )
-
-    @staticmethod
-    def _set_status(
-        conn: Connection,
-        account_id: int,
-        message_id: int,
-        status: MessageStatus,
-        error_code: str | None,
-        delivery_ms: int | None,
-        now: int,
-    ) -> None:
-        messages.set_delivery_status(
-            conn, account_id, message_id, status, error_code, delivery_ms, now
-        )
 
     # -- handsets --------------------------------------------------------------------------------
 
@@ -251,7 +251,13 @@ class CarrierService:
         except ValueError:
             raise InvalidParameter("status", value=raw_status) from None
         status, code = rule_outcome(status, error_code)
-        return await self.db.write(lambda conn: carrier.add_rule(conn, to_number, status, code))
+
+        def work(conn: Connection) -> CarrierRule:
+            if carrier.rule_count(conn) >= MAX_RULES:
+                raise InvalidParameter("to", f"at most {MAX_RULES} carrier rules; delete some")
+            return carrier.add_rule(conn, to_number, status, code)
+
+        return await self.db.write(work)
 
     async def rules(self) -> list[CarrierRule]:
         return await self.db.read(carrier.rules)

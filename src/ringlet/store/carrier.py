@@ -4,6 +4,7 @@ the transaction)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -72,6 +73,27 @@ class CarrierRule:
 # -- the outbox ---------------------------------------------------------------------------------
 
 
+_ENQUEUE_COLUMNS = (
+    "account_id",
+    "extension_id",
+    "message_id",
+    "from_number",
+    "to_number",
+    "text",
+    "stage",
+    "due_ms",
+    "attempts",
+)
+
+
+@functools.cache
+def _enqueue_sql(paramstyle: str) -> str:
+    mark = "?" if paramstyle == "qmark" else "%s"
+    columns = ", ".join(_ENQUEUE_COLUMNS)
+    marks = ", ".join([mark] * len(_ENQUEUE_COLUMNS))
+    return f"INSERT INTO carrier_outbox ({columns}) VALUES ({marks})"
+
+
 def enqueue(
     conn: Connection,
     *,
@@ -83,21 +105,15 @@ def enqueue(
     text: str,
     due_ms: int,
 ) -> None:
-    """Record, inside the send's transaction, that the carrier must carry this SMS."""
-    conn.execute(
-        sa.insert(carrier_outbox).values(
-            account_id=account_id,
-            extension_id=extension_id,
-            message_id=message_id,
-            from_number=from_number,
-            to_number=to_number,
-            text=text,
-            stage=STAGE_SUBMIT,
-            due_ms=due_ms,
-            lease_ms=None,
-            attempts=0,
-        )
-    )
+    """Record, inside the send's transaction, that the carrier must carry this SMS. On the
+    DBAPI cursor, as the send's own inserts (store/messages.py): it runs on the writer thread
+    for every SMS to a handset."""
+    values = (account_id, extension_id, message_id, from_number, to_number, text, STAGE_SUBMIT)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(_enqueue_sql(conn.dialect.paramstyle), (*values, due_ms, 0))
+    finally:
+        cursor.close()
 
 
 def claim_due(conn: Connection, now_ms: int, lease_ms: int, limit: int) -> list[OutboxJob]:
@@ -297,6 +313,10 @@ def recent_handset_records(conn: Connection, limit: int = MAX_RECORDS) -> list[H
 
 
 # -- rules ------------------------------------------------------------------------------------
+
+
+def rule_count(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(carrier_rules)).scalar_one())
 
 
 def add_rule(
