@@ -222,7 +222,9 @@ def test_two_servers_on_one_database_deliver_each_notification_once(
 def test_workers_deliver_each_notification_once(
     server_factory: ServerFactory, spec_validator: SpecValidator, receiver: WebHookReceiver
 ) -> None:
-    srv = server_factory(extra_args=["--workers", "2", *FAST_RETRIES])
+    srv = server_factory(extra_args=["--workers", "2", *FAST_RETRIES], start=False)
+    srv.startup_timeout = 60  # two processes to start on a busy machine
+    srv.start()
     account = build_account(6806)
     srv.provision(account.document)
     with _Api(srv.base_url, spec_validator) as api:

@@ -21,13 +21,14 @@ from ringlet.api.app import create_app
 from ringlet.bootstrap import Services, build
 from ringlet.config import Settings
 from tests.e2e.messaging import send_pager
-from tests.e2e.notifications import MY_STORE, SUBSCRIPTION
+from tests.e2e.notifications import MY_STORE, SUBSCRIPTION, subscribe
 from tests.support.client import ApiClient
 from tests.support.fixtures import ProvisionedAccount, build_account
 from tests.support.inprocess import provision
 from tests.support.notification_schemas import validate_notification
 from tests.support.openapi import SpecValidator
 from tests.support.server import free_port, fresh_database
+from tests.support.webhook_receiver import WebHookReceiver
 
 SESSION_HEADER = b"x-test-ws-session"
 ADMIN_TOKEN = "seam-admin-token"
@@ -166,3 +167,37 @@ def _loop_of(services: Services) -> asyncio.AbstractEventLoop:
     dispatcher = services.notify.dispatcher
     assert dispatcher is not None and dispatcher._loop is not None
     return dispatcher._loop
+
+
+def test_reset_clears_the_outbox_and_the_journal_not_the_subscriptions(
+    seam: tuple[str, Services, ProvisionedAccount], spec_validator: SpecValidator
+) -> None:
+    """SEAMS 5: `reset()` (wired to POST /_ringlet/reset) forgets notifications and attempts;
+    subscriptions stay and deliver what changes next."""
+    base_url, services, account = seam
+    receiver = WebHookReceiver().start()
+    try:
+        with ApiClient(base_url, validator=spec_validator) as api:
+            recipient, sender = api.login(account, "103"), api.login(account, "102")
+            try:
+                info = subscribe(recipient, receiver, [MY_STORE])
+                send_pager(sender, ["103"], "before the reset")
+                receiver.wait_for(1)
+                journal = f"/_ringlet/subscriptions/{info['id']}/deliveries"
+                deadline = time.monotonic() + 10
+                while not api.get(journal).json()["records"]:
+                    assert time.monotonic() < deadline
+                    time.sleep(0.02)
+                asyncio.run_coroutine_threadsafe(
+                    services.notify.reset(), _loop_of(services)
+                ).result(timeout=10)
+                assert api.get(journal).json()["records"] == []
+                assert recipient.get(f"{SUBSCRIPTION}/{info['id']}").status_code == 200
+                send_pager(sender, ["103"], "after the reset")
+                [_, after] = receiver.wait_for(2)
+                assert after.body["subscriptionId"] == info["id"]
+            finally:
+                recipient.close()
+                sender.close()
+    finally:
+        receiver.stop()

@@ -21,6 +21,7 @@ backoff; when one has failed `max_attempts` times the subscription is Blackliste
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import functools
 import logging
@@ -28,7 +29,6 @@ import os
 import secrets
 import socket
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -46,7 +46,7 @@ from ringlet.notify.records import Attempt, Subscription
 from ringlet.notify.webhook import Outcome, WebHookClient
 from ringlet.notify.websocket_sink import WebSocketSink
 from ringlet.store import directory, messages, outbox
-from ringlet.store.cache import Caches
+from ringlet.store.cache import MISSING, Caches
 from ringlet.store.database import Database
 from ringlet.store.outbox import Event
 
@@ -56,14 +56,14 @@ _BATCH = 500
 _WINDOW = 20_000  # events kept in memory for the WebHook subscriptions to catch up from
 LEASE_MS = 5_000
 _RENEW_S = 1.0
-_FLUSH_S = 0.005
+_FLUSH_S = 0.1
 _PRUNE_S = 60.0
 _KEEP_EVENTS_MS = 10 * 60_000
 _KEEP_ATTEMPTS_MS = 24 * 3600_000
 _encode = msgspec.json.Encoder().encode
 # How long what a store's owner may read (an EventView) is taken as "now": the drains of many
 # subscriptions to one store share one read instead of making one each.
-_VIEW_TTL_S = 0.05
+_VIEW_TTL_S = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +107,9 @@ class Dispatcher:
         self.poll_s = poll_s
         self.me = process_id()
         self.seen = 0
-        self._window: OrderedDict[int, Event] = OrderedDict()
+        # The newest events, in id order (a list and its ids, for bisection).
+        self._window: list[Event] = []
+        self._window_ids: list[int] = []
         self._progress: dict[str, _Progress] = {}
         self._busy: set[str] = set()
         self._pending_progress: dict[str, _Progress] = {}
@@ -118,6 +120,9 @@ class Dispatcher:
         self._tasks: list[asyncio.Task[None]] = []
         self._drains: set[asyncio.Task[None]] = set()
         self._views: dict[int, tuple[float, EventView]] = {}
+        # The WebHook subscriptions this process holds, as last read (every lease renewal, and
+        # at once after a change made through this process: `changed`).
+        self._subs: dict[str, Subscription] = {}
 
     # -- life ---------------------------------------------------------------------------------
 
@@ -152,12 +157,21 @@ class Dispatcher:
 
     def adopt(self, subscription: Subscription) -> None:
         """A WebHook subscription this process has just created, with its lease."""
+        self._subs[subscription.id] = subscription
         self._progress[subscription.id] = _Progress(subscription.delivered_through, 0, 0)
         self._wake.set()
+
+    def changed(self, subscription_id: str, now: Subscription | None) -> None:
+        """A subscription changed (None: deleted) through this process."""
+        if now is None:
+            self._subs.pop(subscription_id, None)
+        elif subscription_id in self._subs:
+            self._subs[subscription_id] = now
 
     def forget(self) -> None:
         """After a reset: every event is gone; keep the place."""
         self._window.clear()
+        self._window_ids.clear()
 
     # -- the main loop ------------------------------------------------------------------------
 
@@ -180,10 +194,11 @@ class Dispatcher:
         events = await self.db.read_small(lambda conn: outbox.events_after(conn, seen, _BATCH))
         if events:
             self.seen = events[-1].id
-            for e in events:
-                self._window[e.id] = e
-            while len(self._window) > _WINDOW:
-                self._window.popitem(last=False)
+            self._window.extend(events)
+            self._window_ids.extend(e.id for e in events)
+            if len(self._window) > _WINDOW:
+                del self._window[: len(self._window) - _WINDOW]
+                del self._window_ids[: len(self._window_ids) - _WINDOW]
             await self._websocket(events)
         self._start_drains()
         return len(events) == _BATCH
@@ -232,14 +247,6 @@ class Dispatcher:
                 views[e.id] = self._shared_view(conn, e)
         return caller, views
 
-    def _load_subscription(
-        self, sub_id: str, events: list[Event], conn: Connection
-    ) -> tuple[Subscription | None, Caller | None, dict[int, EventView]]:
-        found = records.by_id(conn, sub_id)
-        if found is None:
-            return None, None, {}
-        return (found, *self._load(conn, found, events))
-
     def _envelopes(
         self, s: Subscription, subscriber: Caller, e: Event, view: EventView
     ) -> list[dict[str, Any]]:
@@ -261,6 +268,10 @@ class Dispatcher:
         cached = self._views.get(e.id)
         if cached is not None and now - cached[0] < _VIEW_TTL_S:
             return cached[1]
+        return self._fresh_view(conn, e)
+
+    def _fresh_view(self, conn: Connection, e: Event) -> EventView:
+        now = time.monotonic()
         view = self._view(conn, e)
         if len(self._views) > 1000:
             self._views = {k: v for k, v in self._views.items() if now - v[0] < _VIEW_TTL_S}
@@ -287,20 +298,12 @@ class Dispatcher:
         return view
 
     def _caller(self, conn: Connection, s: Subscription) -> Caller | None:
-        ext: Extension | None = self.caches.extension(
-            conn, s.owner.account_id, s.owner.extension_id
-        )
+        ext = self.caches.extension(conn, s.owner.account_id, s.owner.extension_id)
         app_id = s.owner.app_id
         app = self.caches.memo(("notify-app", app_id), lambda: directory.app_by_id(conn, app_id))
         if ext is None or app is None:
             return None
-        return Caller(
-            account_id=s.owner.account_id,
-            extension_id=ext.id,
-            app_id=app.id,
-            app_permissions=app.permissions,
-            is_admin=ext.admin,
-        )
+        return _subscriber(s, ext, app)
 
     # -- WebHook ----------------------------------------------------------------------------------
 
@@ -325,7 +328,10 @@ class Dispatcher:
             return
         held = await self.db.write(lambda conn: records.claim(conn, self.me, now, now + LEASE_MS))
         ids = {s.id for s in held}
+        for gone in set(self._subs) - ids:
+            del self._subs[gone]
         for s in held:
+            self._subs[s.id] = s
             if s.id not in self._progress:
                 self._progress[s.id] = _Progress(s.delivered_through, s.failures, s.next_attempt_ms)
         for gone in set(self._progress) - ids:
@@ -371,16 +377,22 @@ class Dispatcher:
 
     async def _deliver_pending(self, sub_id: str, progress: _Progress) -> None:
         while progress.delivered_through < self.seen:
-            pending = await self._events_after(progress.delivered_through)
-            if not pending:
-                return
-
-            s, caller, views = await self.db.read_small(
-                functools.partial(self._load_subscription, sub_id, pending)
-            )
+            s = self._subs.get(sub_id)
             if s is None or s.status != records.ACTIVE or s.expiration_ms <= self.clock():
                 self._progress.pop(sub_id, None)
                 return
+            pending = await self._events_after(progress.delivered_through)
+            if not pending:
+                return
+            # What the stores' owners may read: shared with the other drains of this moment,
+            # read afresh for a retry.
+            known_caller, known_views = self._known(s, pending, retry=progress.failures > 0)
+            if known_caller is None or known_views is None:
+                caller, views = await self.db.read_small(
+                    functools.partial(self._load_fresh, s, pending)
+                )
+            else:
+                caller, views = known_caller, known_views
             for e in pending:
                 view = views.get(e.id)
                 if view is not None and caller is not None:
@@ -394,11 +406,47 @@ class Dispatcher:
                 progress.next_attempt_ms = 0
                 self._record(s.id, progress)
 
+    def _known(
+        self, s: Subscription, events: list[Event], *, retry: bool
+    ) -> tuple[Caller | None, dict[int, EventView] | None]:
+        """The subscriber and the views, if memoised already (no read needed)."""
+        caller = self._cached_caller(s)
+        if retry or caller is None:
+            return None, None
+        now = time.monotonic()
+        filters = _filters(s)
+        views = {}
+        for e in events:
+            if any(_concerns(f, e) for f in filters):
+                cached = self._views.get(e.id)
+                if cached is None or now - cached[0] >= _VIEW_TTL_S:
+                    return None, None
+                views[e.id] = cached[1]
+        return caller, views
+
+    def _load_fresh(
+        self, s: Subscription, events: list[Event], conn: Connection
+    ) -> tuple[Caller | None, dict[int, EventView]]:
+        caller = self._caller(conn, s)
+        filters = _filters(s)
+        views = {}
+        for e in events:
+            if any(_concerns(f, e) for f in filters):
+                views[e.id] = self._fresh_view(conn, e)
+        return caller, views
+
+    def _cached_caller(self, s: Subscription) -> Caller | None:
+        ext = self.caches.peek(("extension", s.owner.account_id, s.owner.extension_id))
+        app = self.caches.peek(("notify-app", s.owner.app_id))
+        if isinstance(ext, Extension) and app is not None and app is not MISSING:
+            return _subscriber(s, ext, app)
+        return None
+
     async def _events_after(self, cursor: int) -> list[Event]:
-        window = self._window
-        first = next(iter(window), None)
-        if first is not None and first <= cursor + 1:
-            return [e for i, e in window.items() if i > cursor][:_BATCH]
+        ids = self._window_ids
+        if ids and ids[0] <= cursor + 1:
+            start = bisect.bisect_right(ids, cursor)
+            return self._window[start : start + _BATCH]
         return await self.db.read(lambda conn: outbox.events_after(conn, cursor, _BATCH))
 
     async def _post(self, s: Subscription, env: dict[str, Any], event_id: int | None) -> Outcome:
@@ -429,6 +477,7 @@ class Dispatcher:
             reason = outcome.error or "I/O operation is failed"
             await self.db.write(lambda conn: records.blacklist(conn, s.id, now, reason))
             self._progress.pop(s.id, None)
+            self._subs.pop(s.id, None)
             return
         delay = self.policy.delay_ms(progress.failures)
         progress.next_attempt_ms = now + delay
@@ -491,6 +540,16 @@ class Dispatcher:
         )
         await self.db.write(lambda conn: records.add_attempts(conn, [attempt]))
         return attempt
+
+
+def _subscriber(s: Subscription, ext: Extension, app: Any) -> Caller:
+    return Caller(
+        account_id=s.owner.account_id,
+        extension_id=ext.id,
+        app_id=app.id,
+        app_permissions=app.permissions,
+        is_admin=ext.admin,
+    )
 
 
 def token_headers(s: Subscription) -> dict[str, str]:

@@ -275,7 +275,10 @@ class NotificationService:
                 expiration_ms=expiration,
             )
 
-        return await self.db.write(work)
+        updated = await self.db.write(work)
+        if self.dispatcher is not None:
+            self.dispatcher.changed(updated.id, updated)
+        return updated
 
     async def renew(
         self, caller: Caller, subscription_id: str, ws_session_id: str | None
@@ -290,6 +293,8 @@ class NotificationService:
             records.delete(conn, [found.id])
 
         await self.db.write(work)
+        if self.dispatcher is not None:
+            self.dispatcher.changed(subscription_id, None)
 
     # -- the gateway's and the inspection endpoints' -----------------------------------------
 

@@ -17,7 +17,7 @@ from ringlet.store.outbox import CHANNEL
 
 log = logging.getLogger(__name__)
 
-SQLITE_POLL_S = 0.01
+SQLITE_POLL_S = 0.02
 POSTGRESQL_POLL_S = 1.0
 
 
