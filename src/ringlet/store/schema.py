@@ -168,3 +168,7 @@ message_store_versions = sa.Table(
     sa.Column("extension_id", sa.BigInteger, primary_key=True, autoincrement=False),
     sa.Column("version", sa.BigInteger, nullable=False),
 )
+
+# -- harden (issue 9): the country an account's phone numbers are read in (ISO 3166-1 alpha-2,
+# domain/phone_numbers.py); accounts from before it are in the United States.
+accounts.append_column(sa.Column("country", sa.String(2), nullable=False, server_default="US"))
