@@ -238,6 +238,19 @@ def test_nul_in_a_pager_text_is_refused_on_every_backend(account, client_for) ->
     assert records(carol) == []
 
 
+@pytest.mark.parametrize("where", ["to", "from"])
+def test_nul_in_a_pager_extension_number_is_refused(account, client_for, where) -> None:
+    bob = client_for(account, "102")
+    body = {"text": "hi", "to": [{"extensionNumber": "103"}]}
+    body[where] = (
+        [{"extensionNumber": "1\u00003"}] if where == "to" else {"extensionNumber": "\u0000"}
+    )
+    response = bob.post(f"{EXT}/company-pager", json=body)
+    assert response.status_code == 400, response.text
+    assert response.json()["parameterName"] == f"{where}.extensionNumber"
+    assert records(bob) == []
+
+
 @pytest.mark.parametrize(
     "field", ["firstName", "lastName", "email"], ids=["first-name", "last-name", "email"]
 )

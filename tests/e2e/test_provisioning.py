@@ -108,6 +108,7 @@ def test_rows_hold_what_the_file_says(services: Services) -> None:
         "name": "Acme Inc.",
         "main_number": "+16509100000",
         "operator_extension_number": "101",
+        "country": "US",
     }
     exts = {r["extension_number"]: r for r in rows(url, "SELECT * FROM extensions")}
     olivia, dan, fay, dept = exts["101"], exts["104"], exts["105"], exts["201"]
@@ -439,7 +440,7 @@ def test_a_bad_document_is_refused_naming_the_field_and_writes_nothing(
     body = _error(_post(server, doc), 400, "CMN-101")
     assert "accounts[0].extensions[3].type: 'Usr' is not one of User, " in body["message"]
     assert (
-        "accounts[0].extensions[1].phoneNumbers[0].phoneNumber: '+1' is not an E.164 number"
+        "accounts[0].extensions[1].phoneNumbers[0].phoneNumber: '+1' is not a phone number"
     ) in body["message"]
     assert body["parameterName"] == "accounts[0].extensions[1].phoneNumbers[0].phoneNumber"
     assert snapshot(server.database_url) == before

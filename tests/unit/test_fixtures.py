@@ -216,18 +216,24 @@ BAD_VALUES: list[tuple[str, Mutation, str]] = [
     (
         "phone number",
         _set((*E, 1, "phoneNumbers", 0, "phoneNumber"), "+1"),
-        "accounts[0].extensions[1].phoneNumbers[0].phoneNumber: '+1' is not an E.164 number",
+        "accounts[0].extensions[1].phoneNumbers[0].phoneNumber: '+1' is not a phone number",
     ),
     (
-        "phone number without +",
-        _set((*E, 1, "phoneNumbers", 0, "phoneNumber"), "16509100020"),
-        "accounts[0].extensions[1].phoneNumbers[0].phoneNumber: '16509100020' is not an E.164",
+        "phone number with an extension",
+        _set((*E, 1, "phoneNumbers", 0, "phoneNumber"), "+1 650 910 0020 ext. 5"),
+        "accounts[0].extensions[1].phoneNumbers[0].phoneNumber: '+1 650 910 0020 ext. 5' is not a "
+        "phone number: E.164 like '+16505550100', or national in US (an extension is not part",
     ),
     (
-        "unquoted phone number",
-        _set((*A, "mainNumber"), 16509100000),
-        "accounts[0].mainNumber: 16509100000 is not an E.164 number: write it as a quoted string, "
-        'e.g. "+16509100000"',
+        "unquoted international number",
+        _set((*A, "mainNumber"), 442071838750),
+        "accounts[0].mainNumber: '442071838750' is not a phone number: E.164 like '+16505550100', "
+        'or national in US (write it as a quoted string, e.g. "+442071838750"',
+    ),
+    (
+        "country",
+        _set((*A, "country"), "USA"),
+        "accounts[0].country: 'USA' is not an ISO 3166-1 alpha-2 country code",
     ),
     (
         "usage type",

@@ -17,7 +17,7 @@ from ringlet.domain.enums import (
 )
 from ringlet.domain.lifecycle import availability_after_delete
 from ringlet.domain.model import Account, Caller, Extension, PagerThread, PhoneNumber
-from ringlet.domain.phone_numbers import normalize, normalize_recipient
+from ringlet.domain.phone_numbers import normalize_recipient, parse_number
 from ringlet.domain.recipients import SmsRoute, plan_pager, receives, route_sms
 from ringlet.domain.sending import check_pager_sender, check_sms_sender, extension_numbers
 from ringlet.domain.text import check_text, utf16_length
@@ -138,7 +138,50 @@ def test_r4_recipient_syntax() -> None:
     with pytest.raises(errors.InvalidParameter):
         normalize_recipient("not a number", lambda n: False)
     with pytest.raises(errors.InvalidParameter):
-        normalize("+0123", "from.phoneNumber")
+        parse_number("+0123", "from.phoneNumber")
+
+
+@pytest.mark.parametrize(
+    ("raw", "country", "e164"),
+    [
+        ("4155550100", "US", "+14155550100"),
+        ("(415) 555-0100", "US", "+14155550100"),
+        ("415.555.0100", "US", "+14155550100"),
+        ("1 415 555 0100", "US", "+14155550100"),
+        ("14151003732", "US", "+14151003732"),  # possible though unassigned: test numbers
+        ("+1 415 555 0100", "US", "+14155550100"),
+        (" 14155550100", "US", "+14155550100"),  # a `+` sent unencoded in a query
+        (" 442071838750", "US", "+442071838750"),
+        ("020 7183 8750", "GB", "+442071838750"),
+        ("+44 20 7183 8750", "US", "+442071838750"),
+        ("+1 415 555 0100", "GB", "+14155550100"),
+    ],
+)
+def test_numbers_are_read_in_the_accounts_country(raw: str, country: str, e164: str) -> None:
+    assert parse_number(raw, "to.phoneNumber", country) == e164
+
+
+@pytest.mark.parametrize(
+    ("raw", "country"),
+    [
+        ("+4155550100", "US"),  # 10 digits after +41: no Swiss number is that long
+        ("020 7183 8750", "US"),  # a British national number is no US number
+        ("5550100", "US"),  # a local number without its area code
+        ("call me", "US"),
+        ("", "US"),
+        ("1" * 300, "US"),
+    ],
+)
+def test_impossible_numbers_are_refused(raw: str, country: str) -> None:
+    with pytest.raises(errors.InvalidParameter) as caught:
+        parse_number(raw, "to.phoneNumber", country)
+    assert caught.value.parameter_name == "to.phoneNumber"
+
+
+def test_a_number_with_an_extension_is_refused_clearly() -> None:
+    with pytest.raises(errors.InvalidParameter) as caught:
+        parse_number("415-555-0100 ext. 12", "from.phoneNumber")
+    assert "extension" in caught.value.message
 
 
 # R5 / R6 / R7 --------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from starlette.requests import Request
 
 from ringlet.clock import Clock
 from ringlet.domain.errors import InvalidParameter, RateLimited
-from ringlet.domain.phone_numbers import normalize
+from ringlet.domain.phone_numbers import parse_number
 from ringlet.security import digest
 
 UNTHROTTLED: Final = "NoThrottling"
@@ -298,7 +298,9 @@ def _user_of(form: Mapping[str, str]) -> str:
     if star and starred.isdigit():
         username, extension = number.strip(), extension or starred
     try:
-        username = normalize(username, "username")
+        # Keyed as read in the default country: the key only needs to be the same however
+        # an SDK spells the number, not to name the account.
+        username = parse_number(username, "username")
     except InvalidParameter:
         username = username.lower()  # an email
     return f"{username}*{extension}"

@@ -10,6 +10,7 @@ from ringlet.api.uris import account_uri, extension_uri, phone_number_uri
 from ringlet.domain.directory import NumberStatus, split_name
 from ringlet.domain.enums import ExtensionType, PhoneNumberFeature, UsageType
 from ringlet.domain.model import Extension, PhoneNumber
+from ringlet.domain.phone_numbers import calling_code
 from ringlet.services.directory import AccountInfo, CompanyNumber, ExtensionDetails, HeldNumber
 
 # NANP toll-free area codes: RingCentral reports such numbers with paymentType TollFree.
@@ -70,6 +71,10 @@ def account_info(info: AccountInfo, base: str) -> dict[str, Any]:
             "extensionNumber": info.operator.extension_number,
         }
     body["status"] = "Confirmed"
+    # The country national numbers are read in (domain/phone_numbers.py).
+    body["regionalSettings"] = {
+        "homeCountry": {"isoCode": account.country, "callingCode": calling_code(account.country)}
+    }
     return body
 
 

@@ -34,6 +34,7 @@ class Account:
     name: str
     main_number: str | None
     operator_extension_number: str
+    country: str = "US"  # where its numbers are read (domain/phone_numbers.py)
 
 
 # R8, R9: extensions in these states neither receive nor are reached; they cannot log in.
@@ -76,6 +77,7 @@ class Caller:
     app_id: int
     app_permissions: frozenset[AppPermission]
     is_admin: bool
+    country: str = "US"  # the account's: where the numbers it writes are read
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,7 @@ from ringlet.domain.errors import (
     ResourceNotFound,
 )
 from ringlet.domain.model import Extension, Message, NewMessage, Party
-from ringlet.domain.phone_numbers import normalize, normalize_recipient
+from ringlet.domain.phone_numbers import normalize_recipient, parse_number
 from ringlet.domain.recipients import SmsRoute, plan_pager, route_sms
 from ringlet.domain.sending import check_pager_sender, check_sms_sender
 from ringlet.domain.text import check_text
@@ -149,9 +149,9 @@ class MessagingService:
     async def send_sms(self, account_id: int, extension_id: int, cmd: SendSms) -> Message:
         """R3-R6, R8, R11, R13. Returns the sender's copy."""
         check_text(cmd.text, MessageType.SMS)
-        if cmd.from_number is None:
+        raw_from = cmd.from_number
+        if raw_from is None:
             raise InvalidParameter("from.phoneNumber", "the sending number is required")
-        from_number = normalize(cmd.from_number, "from.phoneNumber")
         if not cmd.to_numbers:
             raise InvalidParameter("to", "one recipient is required")
         if len(cmd.to_numbers) > _GROUP_LIMIT:
@@ -171,10 +171,14 @@ class MessagingService:
             sender = self._sender(conn, account_id, extension_id)
             account = self.caches.account(conn, account_id)
             assert account is not None
+            # Both numbers are read in the account's country (domain/phone_numbers.py).
+            from_number = parse_number(raw_from, "from.phoneNumber", account.country)
             numbers = self.caches.numbers_held_by(conn, account_id, extension_id)
             check_sms_sender(sender, account, from_number, numbers)
             to_number = normalize_recipient(
-                raw_to, lambda n: n in self.caches.extension_numbers(conn, account_id)
+                raw_to,
+                lambda n: n in self.caches.extension_numbers(conn, account_id),
+                account.country,
             )
             owner = self.caches.number_owner(conn, to_number)
             recipient = owner.extension if owner else None

@@ -42,7 +42,7 @@ from ringlet.domain.oauth import (
     split_username,
     token_lifetimes,
 )
-from ringlet.domain.phone_numbers import normalize
+from ringlet.domain.phone_numbers import parse_number
 from ringlet.security import NO_SECRET, VerifiedSecrets, digest, hash_secret, new_token
 from ringlet.store import directory, sessions
 from ringlet.store.cache import MISSING, Caches
@@ -386,6 +386,7 @@ class OAuthService:
                     app_id=grant.app_id,
                     app_permissions=grant.app_permissions,
                     is_admin=grant.admin,
+                    country=grant.country,
                 )
                 found = (caller, grant.access_expires_ms)
             self.caches.put(key, found, generation)
@@ -409,9 +410,17 @@ def _login_targets(conn: Connection, username: str, extension: str | None) -> li
     """The extensions a password-grant username (a phone number or an email) names."""
     if "@" in username:
         return sessions.login_targets_by_email(conn, username, extension, _MAX_EMAIL_MATCHES)
-    try:
-        # Without `+`, or with the space a `+` becomes when sent unencoded (facts 7.4).
-        number = normalize(username, "username")
-    except InvalidParameter:
-        return []
-    return sessions.login_targets_by_phone(conn, number, extension)
+    # A national number is read in the country of each account on the server (a username
+    # names no account until it is found); an international one reads the same in all.
+    # Also with the space a `+` becomes when sent unencoded (facts 7.4).
+    numbers: dict[str, None] = {}
+    for country in sessions.account_countries(conn):
+        try:
+            numbers[parse_number(username, "username", country)] = None
+        except InvalidParameter:
+            continue
+    for number in numbers:
+        found = sessions.login_targets_by_phone(conn, number, extension)
+        if found:
+            return found
+    return []

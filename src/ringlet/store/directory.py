@@ -50,6 +50,7 @@ def account_from_row(row: Row[tuple[object, ...]]) -> Account:
         name=m["name"],
         main_number=m["main_number"],
         operator_extension_number=m["operator_extension_number"],
+        country=m["country"],
     )
 
 

@@ -173,6 +173,7 @@ def _apply_account(conn: Connection, plan: AccountPlan, secrets: Secrets, done: 
             "name": spec.name,
             "main_number": spec.main_number,
             "operator_extension_number": spec.operator,
+            "country": spec.country,
         },
     )
     done.tally[Kind.ACCOUNT, outcome] += 1

@@ -310,3 +310,7 @@ sa.Index(
     notification_attempts.c.subscription_id,
     notification_attempts.c.id,
 )
+
+# -- harden (issue 9): the country an account's phone numbers are read in (ISO 3166-1 alpha-2,
+# domain/phone_numbers.py); accounts from before it are in the United States.
+accounts.append_column(sa.Column("country", sa.String(2), nullable=False, server_default="US"))

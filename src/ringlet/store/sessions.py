@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from ringlet.domain.enums import AppPermission
 from ringlet.domain.model import INACTIVE_STATUSES, Extension
+from ringlet.domain.phone_numbers import DEFAULT_COUNTRY
 from ringlet.store.directory import EXTENSION_COLUMNS, extension_from_mapping, parse_permissions
 from ringlet.store.schema import accounts, apps, extensions, phone_numbers, sessions
 
@@ -144,10 +145,11 @@ class AccessGrant:
     app_permissions: frozenset[AppPermission]
     admin: bool
     extension_active: bool
+    country: str
 
 
-# Built once: this runs on every API request. Three unique-index lookups (the access digest,
-# then the extension's and the app's primary keys).
+# Built once: this runs on every API request. Four unique-index lookups (the access digest,
+# then the extension's, the app's and the account's primary keys).
 _ACCESS_QUERY = (
     sa.select(
         sessions.c.account_id,
@@ -157,10 +159,12 @@ _ACCESS_QUERY = (
         apps.c.permissions,
         extensions.c.admin,
         extensions.c.status,
+        accounts.c.country,
     )
     .select_from(sessions)
     .join(extensions, extensions.c.id == sessions.c.extension_id)
     .join(apps, apps.c.id == sessions.c.app_id)
+    .join(accounts, accounts.c.id == sessions.c.account_id)
     .where(sessions.c.access_digest == sa.bindparam("digest"))
 )
 
@@ -180,10 +184,17 @@ def access_grant(conn: Connection, access_digest: str) -> AccessGrant | None:
         app_permissions=parse_permissions(m["permissions"]),
         admin=bool(m["admin"]),
         extension_active=m["status"] not in _INACTIVE,
+        country=m["country"],
     )
 
 
 # -- who a password grant names ------------------------------------------------------------------
+
+
+def account_countries(conn: Connection) -> list[str]:
+    """The countries of the server's accounts, the default one first (most servers hold one)."""
+    found = {row[0] for row in conn.execute(sa.select(accounts.c.country).distinct())}
+    return sorted(found, key=lambda c: (c != DEFAULT_COUNTRY, c)) or [DEFAULT_COUNTRY]
 
 
 @dataclass(frozen=True, slots=True)

@@ -44,7 +44,7 @@ from ringlet.domain.errors import (
 )
 from ringlet.domain.lifecycle import EDITABLE_FIELDS
 from ringlet.domain.model import Message
-from ringlet.domain.phone_numbers import normalize
+from ringlet.domain.phone_numbers import DEFAULT_COUNTRY, parse_number
 from ringlet.store.messages import MessageFilter
 
 DAY_MS = 24 * 3600 * 1000
@@ -157,7 +157,7 @@ class ListQuery:
     echo: list[tuple[str, str]]  # the effective query, defaults included, for the list `uri`
 
 
-def list_query(query: Query, now_ms: int) -> ListQuery:
+def list_query(query: Query, now_ms: int, country: str = DEFAULT_COUNTRY) -> ListQuery:
     """Every filter of listMessages, each bad value refused with CMN-101 naming it."""
     availability = query.enums("availability", Availability) or [Availability.ALIVE]
     conversations = conversation_ids(query)  # the spec names one; several are a superset
@@ -170,7 +170,7 @@ def list_query(query: Query, now_ms: int) -> ListQuery:
     wire_types = query.enums("messageType", WireMessageType)
     read_statuses = query.enums("readStatus", ReadStatus)
     raw_number = query.text("phoneNumber")
-    number = None if raw_number is None else normalize(raw_number, "phoneNumber")
+    number = None if raw_number is None else parse_number(raw_number, "phoneNumber", country)
 
     types = stored_types(wire_types)
     selection = None
@@ -205,7 +205,7 @@ def list_query(query: Query, now_ms: int) -> ListQuery:
 
 async def list_messages(ctx: Ctx) -> Response:
     who = owner(ctx)
-    parsed = list_query(ctx.query, ctx.services.clock())
+    parsed = list_query(ctx.query, ctx.services.clock(), ctx.caller.country)
     page = page_request(ctx.query)
     body, has_more = await ctx.services.message_store.list_messages(
         who.account_id,

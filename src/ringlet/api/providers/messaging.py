@@ -15,6 +15,7 @@ from ringlet.api.responses import json_response
 from ringlet.domain.access import Reach
 from ringlet.domain.errors import MmsNotAvailable
 from ringlet.domain.ids import body_id
+from ringlet.domain.text import check_storable
 from ringlet.services.messaging import ExtensionRef, SendPager, SendSms
 
 
@@ -35,8 +36,12 @@ class _ExtensionRef(msgspec.Struct):
     extensionNumber: str | None = None
     extensionId: str | int | None = None
 
-    def ref(self, parameter: str) -> ExtensionRef:
-        ext_id = None if self.extensionId is None else body_id(self.extensionId, parameter)
+    def ref(self, prefix: str) -> ExtensionRef:
+        if self.extensionNumber is not None:
+            check_storable(self.extensionNumber, f"{prefix}.extensionNumber")  # looked up
+        ext_id = None
+        if self.extensionId is not None:
+            ext_id = body_id(self.extensionId, f"{prefix}.extensionId")
         return ExtensionRef(self.extensionNumber, ext_id)
 
 
@@ -80,8 +85,8 @@ async def create_internal_text_message(ctx: Ctx) -> Response:
     extension_id = ctx.extension_id(Reach.OWN_ONLY)
     body = await read_json(ctx.request, _CreatePager, ctx.services.settings.max_body_bytes)
     command = SendPager(
-        sender=None if body.from_ is None else body.from_.ref("from.extensionId"),
-        to=[t.ref("to.extensionId") for t in body.to],
+        sender=None if body.from_ is None else body.from_.ref("from"),
+        to=[t.ref("to") for t in body.to],
         text=body.text,
         reply_on=None if body.replyOn is None else body_id(body.replyOn, "replyOn"),
     )
