@@ -52,7 +52,9 @@ def test_the_options_table_is_serve_help() -> None:
     for option in options:
         name = option.opts[0]
         env, default = rows[name]
-        assert env == (option.envvar or ""), f"{name}: README says {env!r}, --help {option.envvar!r}"
+        assert env == (option.envvar or ""), (
+            f"{name}: README says {env!r}, --help {option.envvar!r}"
+        )
         if option.opts[0] == "--rate-limits":  # its default is RateLimiter's, written out
             assert default == "`Light=50,Medium=40,Heavy=10,Auth=5`"
             continue

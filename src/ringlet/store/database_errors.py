@@ -90,6 +90,11 @@ def describe(exc: BaseException, url: str) -> str:
     if isinstance(original, OSError):  # the writers' lock file beside a SQLite database
         return f"cannot open the database {where}: {original.strerror or text}"
     if "readonly database" in lowered or "read-only" in lowered:
+        if not is_sqlite_url(url):
+            return (
+                f"the database {where} is read-only (a standby, or default_transaction_read_only"
+                "): ringlet must write to it; point --database at the primary"
+            )
         return (
             f"the database {where} is read-only: ringlet must write the file and the -wal, "
             "-shm and .writer-lock files beside it; check their permissions and the "
@@ -143,9 +148,12 @@ def unavailable_cause(exc: BaseException) -> str | None:
         return "the connection to the database was lost"
     if isinstance(exc, sa.exc.InterfaceError | sa.exc.TimeoutError):
         return "the database does not answer"
+    original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = str(original).lower()
+    if "read-only transaction" in text:  # PostgreSQL: a standby, or read-only by setting
+        return "the database is read-only"
     if not isinstance(exc, OperationalError):
         return None
-    text = str(exc.orig if exc.orig is not None else exc).lower()
     for marker, cause in _UNAVAILABLE:
         if marker in text:
             return cause
