@@ -80,6 +80,10 @@ def test_deadlines(http: str, tmp_path: Path) -> None:
             sock.settimeout(WAIT)
             for _ in range(2):
                 sock.sendall(b"GET /_ringlet/health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
-                answer = sock.recv(65536)
+                answer = b""
+                while not answer.endswith(b'{"status":"ok"}'):
+                    chunk = sock.recv(65536)
+                    assert chunk, f"closed after {answer!r}"
+                    answer += chunk
                 assert answer.startswith(b"HTTP/1.1 200 "), answer
                 time.sleep(0.2)
