@@ -256,6 +256,14 @@ def _outage_under_load(
             assert health.status_code == 503, health.text
             assert health.json()["errorCode"] == "CMN-211"
             assert health.headers["Retry-After"] == "2"
+        with ApiClient(srv.base_url, validator=spec_validator) as api:
+            login = api.token_request(
+                api.login_form(account, "102", "password"),
+                client_id=account.client_id,
+                client_secret=account.client_secret,
+            )
+        assert login.status_code == 503, login.text  # OAuth's body, RFC 6749's word
+        assert login.json()["error"] == "temporarily_unavailable"
         during = len(flood.acked)
         end()
         flood.wait_for(during + 40)  # served again, by the same process

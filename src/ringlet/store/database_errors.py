@@ -141,6 +141,20 @@ def is_sqlite_url(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def outage_in(exc: BaseException) -> DBAPIError | None:
+    """The database error behind `exc` that means an outage, looking along its causes: a
+    connection cut mid-batch fails again on the ROLLBACK that follows, and SQLAlchemy then
+    raises its own error (PendingRollbackError) with the driver's errors as the context."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and unavailable_cause(current) is not None:
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def unavailable_cause(exc: BaseException) -> str | None:
     """A short cause when `exc` means the database cannot be used right now (gone, restarting,
     full, read-only), rather than a bug: requests then answer 503. None otherwise."""
