@@ -312,6 +312,7 @@ def serve(
         sock = listen.bind(host, port, run.BACKLOG)
     except (ValueError, DatabaseProblem, listen.CannotListen) as exc:
         raise click.ClickException(str(exc)) from None
+    port = sock.getsockname()[1]  # --port 0: the one the system chose
     settings = Settings(
         database_url=database,
         host=host,

@@ -57,4 +57,4 @@ class Settings:
     # ops: one line per request on logger ringlet.access (api/middleware/access_log.py).
     access_log: bool = False
     # ops: requests worked on at once per process; the rest wait (api/middleware/admission.py).
-    max_active_requests: int = 128
+    max_active_requests: int = 64

@@ -268,12 +268,10 @@ def test_a_bad_public_url_stops_the_start(tmp_path: Path) -> None:
 # -- deadlines and the bound on connections --------------------------------------------------
 
 
-@pytest.mark.parametrize("http", ["httptools", "h11"])
-def test_a_half_sent_request_head_is_closed(
-    server_factory: Callable[..., RingletServer], http: str
-) -> None:
-    srv = server_factory(extra_args=["--http", http])
-    with socket.create_connection(("127.0.0.1", srv.port)) as sock:
+def test_a_half_sent_request_head_is_closed(plain_server: RingletServer) -> None:
+    """`ringlet serve`'s own deadline (10 s); both HTTP implementations and the body's
+    deadline: tests/integration/test_deadlines.py, with short deadlines."""
+    with socket.create_connection(("127.0.0.1", plain_server.port)) as sock:
         sock.sendall(b"GET /_ringlet/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
         sock.settimeout(60)  # a bound for the test only: the server closes it well before
         assert sock.recv(1024) == b""  # closed by the server, nothing answered

@@ -57,6 +57,8 @@ def error_body(error: e.RingletError, *, oauth: bool = False) -> dict[str, Any]:
             item[key] = value
     if oauth or isinstance(error, e.OAuthError):
         word = error.oauth_error if isinstance(error, e.OAuthError) else "invalid_request"
+        if isinstance(error, e.ServiceUnavailable):
+            word = "temporarily_unavailable"  # RFC 6749 §5.2's word for it
         return {"error": word, "error_description": error.message, "errors": [item]}
     return {**item, "errors": [item]}
 

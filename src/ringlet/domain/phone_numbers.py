@@ -58,6 +58,14 @@ def parse_number(raw: str, parameter: str, country: str = DEFAULT_COUNTRY) -> st
     return found
 
 
+def parse_e164(raw: str, parameter: str) -> str:
+    """A number that is E.164 by contract (ringlet's own /_ringlet/ endpoints: handsets,
+    carrier rules and reports), its `+` optional: `14155550123` is `+14155550123`, never a
+    national number of some account's country."""
+    text = raw.strip()
+    return parse_number(text if text.startswith("+") else f"+{text}", parameter)
+
+
 @lru_cache(maxsize=4096)
 def _parse(text: str, parameter: str, country: str, raw: str) -> str | None:
     """E.164, or None if `text` is no possible number (lru_cache: the same few numbers are read

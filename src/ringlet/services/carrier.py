@@ -15,7 +15,7 @@ from ringlet.domain.carrier import UNREACHABLE_ERROR_CODE, rule_outcome
 from ringlet.domain.enums import Direction, MessageStatus, MessageType, ReadStatus
 from ringlet.domain.errors import InvalidParameter, ResourceNotFound
 from ringlet.domain.model import NewMessage, Party
-from ringlet.domain.phone_numbers import normalize
+from ringlet.domain.phone_numbers import parse_e164
 from ringlet.domain.recipients import SmsRoute, route_sms_from_handset
 from ringlet.domain.text import check_text
 from ringlet.domain.threads import sms_conversation_id
@@ -168,10 +168,10 @@ class CarrierService:
         """A handset texts a number on this server: delivered as RingCentral delivers an SMS
         from a carrier, by the send path's rules: number ownership (R6: the main number is
         the operator's), route_sms_from_handset (R2, R7, R8), R13's conversation id, R3."""
-        handset = normalize(cmd.handset, "phoneNumber")
+        handset = parse_e164(cmd.handset, "phoneNumber")
         if cmd.to is None:
             raise InvalidParameter("to", "the recipient number is required")
-        to_number = normalize(cmd.to, "to")
+        to_number = parse_e164(cmd.to, "to")
         if cmd.text is None:
             raise InvalidParameter("text", "the text is required")
         check_text(cmd.text, MessageType.SMS)
@@ -225,7 +225,7 @@ class CarrierService:
     ) -> list[HandsetRecord]:
         """The handset's records after `since_id`; with `wait_s`, held until one exists or the
         time is up (then none)."""
-        handset = normalize(raw_handset, "phoneNumber")
+        handset = parse_e164(raw_handset, "phoneNumber")
         loop = asyncio.get_running_loop()
         deadline = loop.time() + min(wait_s, MAX_WAIT_S)
         while True:
@@ -243,7 +243,7 @@ class CarrierService:
     ) -> CarrierRule:
         if raw_to is None:
             raise InvalidParameter("to", "the number the rule applies to is required")
-        to_number = normalize(raw_to, "to")
+        to_number = parse_e164(raw_to, "to")
         if raw_status is None:
             raise InvalidParameter("status", "the status the rule imposes is required")
         try:

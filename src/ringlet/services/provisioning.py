@@ -197,7 +197,7 @@ class ProvisioningService:
 
     async def ready(self) -> None:
         """Raises unless the database answers a trivial read (the health check)."""
-        await self.db.read(store.ping)
+        await self.db.read_small(store.ping)
 
 
 def _in_file(path: Path, exc: InvalidInput) -> InvalidInput:

@@ -65,6 +65,8 @@ def config(level: str, log_format: LogFormat) -> dict[str, Any]:
             "uvicorn": {"handlers": [], "propagate": True},
             "uvicorn.error": {"handlers": [], "propagate": True},
             "uvicorn.access": {"handlers": [], "propagate": False},
+            # Alembic's notes on each start ("Context impl SQLiteImpl.") only at debug.
+            "alembic": {"level": "DEBUG" if level.lower() == "debug" else "WARNING"},
         },
     }
 

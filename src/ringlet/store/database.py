@@ -34,12 +34,11 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError
 
 from ringlet.clock import system_clock
 from ringlet.domain.errors import ServiceUnavailable
 from ringlet.store import outbox, store_versions
-from ringlet.store.database_errors import unavailable_cause
+from ringlet.store.database_errors import outage_in, unavailable_cause
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -212,7 +211,7 @@ class Database:
         self._jobs.put(_Job(work, loop, future))
         try:
             result = await future
-        except DBAPIError as exc:
+        except Exception as exc:
             self._outage.check(exc)
             raise
         self._outage.over()
@@ -222,7 +221,7 @@ class Database:
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._readers, self.read_now, work)
-        except DBAPIError as exc:
+        except Exception as exc:
             self._outage.check(exc)
             raise
 
@@ -251,7 +250,7 @@ class Database:
             finally:
                 if conn.in_transaction():
                     conn.rollback()
-        except DBAPIError as exc:
+        except Exception as exc:
             self._outage.check(exc)
             raise
 
@@ -307,13 +306,12 @@ class Database:
                     wrote = conn.info.pop(outbox.WROTE, False)
         except _JobFailed:
             pass  # the job's own error, recorded above; nothing was committed
-        except DBAPIError as exc:
-            if unavailable_cause(exc) is None:
-                log.exception("commit of a batch of %d writes failed", len(batch))
-            outcomes = [(False, exc)] * len(batch)  # an outage is logged by the callers' side
         except Exception as exc:
-            log.exception("commit of a batch of %d writes failed", len(batch))
-            outcomes = [(False, exc)] * len(batch)
+            outage = outage_in(exc)
+            if outage is None:
+                log.exception("commit of a batch of %d writes failed", len(batch))
+            # An outage is logged once by the callers' side (_Outage), as a 503.
+            outcomes = [(False, outage or exc)] * len(batch)
             wrote = False
         if wrote:
             self._outbox_committed()
@@ -337,11 +335,13 @@ class _Outage:
         self._since: float | None = None
         self._logged = 0.0
 
-    def check(self, exc: DBAPIError) -> None:
-        """Raise ServiceUnavailable if `exc` is an outage; return if it is not."""
-        cause = unavailable_cause(exc)
-        if cause is None:
+    def check(self, exc: Exception) -> None:
+        """Raise ServiceUnavailable if `exc` is (or was caused by) an outage; else return."""
+        outage = outage_in(exc)
+        if outage is None:
             return
+        cause = unavailable_cause(outage)
+        exc = outage
         now = time.monotonic()
         with self._lock:
             if self._since is None:

@@ -90,6 +90,11 @@ def describe(exc: BaseException, url: str) -> str:
     if isinstance(original, OSError):  # the writers' lock file beside a SQLite database
         return f"cannot open the database {where}: {original.strerror or text}"
     if "readonly database" in lowered or "read-only" in lowered:
+        if not is_sqlite_url(url):
+            return (
+                f"the database {where} is read-only (a standby, or default_transaction_read_only"
+                "): ringlet must write to it; point --database at the primary"
+            )
         return (
             f"the database {where} is read-only: ringlet must write the file and the -wal, "
             "-shm and .writer-lock files beside it; check their permissions and the "
@@ -136,6 +141,20 @@ def is_sqlite_url(url: str) -> bool:
     return url.startswith("sqlite")
 
 
+def outage_in(exc: BaseException) -> DBAPIError | None:
+    """The database error behind `exc` that means an outage, looking along its causes: a
+    connection cut mid-batch fails again on the ROLLBACK that follows, and SQLAlchemy then
+    raises its own error (PendingRollbackError) with the driver's errors as the context."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, DBAPIError) and unavailable_cause(current) is not None:
+            return current
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def unavailable_cause(exc: BaseException) -> str | None:
     """A short cause when `exc` means the database cannot be used right now (gone, restarting,
     full, read-only), rather than a bug: requests then answer 503. None otherwise."""
@@ -143,9 +162,12 @@ def unavailable_cause(exc: BaseException) -> str | None:
         return "the connection to the database was lost"
     if isinstance(exc, sa.exc.InterfaceError | sa.exc.TimeoutError):
         return "the database does not answer"
+    original = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    text = str(original).lower()
+    if "read-only transaction" in text:  # PostgreSQL: a standby, or read-only by setting
+        return "the database is read-only"
     if not isinstance(exc, OperationalError):
         return None
-    text = str(exc.orig if exc.orig is not None else exc).lower()
     for marker, cause in _UNAVAILABLE:
         if marker in text:
             return cause
