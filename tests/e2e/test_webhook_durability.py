@@ -27,8 +27,9 @@ ServerFactory = Callable[..., RingletServer]
 class _Api(ApiClient):
     """An ApiClient whose logged-in clients close with it."""
 
-    def __init__(self, base_url: str, validator: SpecValidator) -> None:
-        super().__init__(base_url, validator=validator)
+    def __init__(self, srv: RingletServer, validator: SpecValidator) -> None:
+        # The admin token opens the delivery journal (/_ringlet/, api/inspect_access.py).
+        super().__init__(srv.base_url, validator=validator, headers=srv.admin_headers())
         self._logins: list[ApiClient] = []
 
     def login(self, *args: Any, **kwargs: Any) -> ApiClient:  # type: ignore[override]
@@ -77,7 +78,7 @@ def test_a_receiver_that_was_down_gets_everything_in_order_when_back(
     srv = server_factory(extra_args=FAST_RETRIES)
     account = build_account(6801)
     srv.provision(account.document)
-    with _Api(srv.base_url, spec_validator) as api:
+    with _Api(srv, spec_validator) as api:
         recipient, sender = api.login(account, "103"), api.login(account, "102")
         info = subscribe(recipient, receiver, [MY_STORE])
         receiver.status = 503
@@ -101,7 +102,7 @@ def test_a_receiver_that_stays_down_gets_the_subscription_blacklisted(
     srv = server_factory(extra_args=["--webhook-backoff", "20", "--webhook-attempts", "3"])
     account = build_account(6802)
     srv.provision(account.document)
-    with _Api(srv.base_url, spec_validator) as api:
+    with _Api(srv, spec_validator) as api:
         recipient, sender = api.login(account, "103"), api.login(account, "102")
         info = subscribe(recipient, receiver, [MY_STORE])
         receiver.status = 500
@@ -142,7 +143,7 @@ def test_a_receiver_too_slow_to_answer_times_out(
     )
     account = build_account(6803)
     srv.provision(account.document)
-    with _Api(srv.base_url, spec_validator) as api:
+    with _Api(srv, spec_validator) as api:
         recipient, sender = api.login(account, "103"), api.login(account, "102")
         info = subscribe(recipient, receiver, [MY_STORE])
         receiver.delay_s = 0.5
@@ -166,7 +167,7 @@ def test_kill_9_between_commit_and_delivery_loses_nothing(
     srv = server_factory(extra_args=FAST_RETRIES)
     account = build_account(6804)
     srv.provision(account.document)
-    with _Api(srv.base_url, spec_validator) as api:
+    with _Api(srv, spec_validator) as api:
         recipient, sender = api.login(account, "103"), api.login(account, "102")
         subscribe(recipient, receiver, [MY_STORE])
         receiver.status = 503  # nothing can be delivered before the crash
@@ -201,8 +202,8 @@ def test_two_servers_on_one_database_deliver_each_notification_once(
     account = build_account(6805)
     for first, second in _two_servers(server_factory, tmp_path, 6805):
         with (
-            _Api(first.base_url, spec_validator) as api1,
-            _Api(second.base_url, spec_validator) as api2,
+            _Api(first, spec_validator) as api1,
+            _Api(second, spec_validator) as api2,
         ):
             subscribe(api1.login(account, "103"), receiver, [MY_STORE])
             other = WebHookReceiver().start()
@@ -227,7 +228,7 @@ def test_workers_deliver_each_notification_once(
     srv.start()
     account = build_account(6806)
     srv.provision(account.document)
-    with _Api(srv.base_url, spec_validator) as api:
+    with _Api(srv, spec_validator) as api:
         subscribe(api.login(account, "103"), receiver, [MY_STORE])
         senders = [api.login(account, "102") for _ in range(4)]
         for i in range(12):
@@ -245,7 +246,7 @@ def test_r12_is_decided_at_delivery(
     srv = server_factory(extra_args=FAST_RETRIES)
     account = build_account(6807)
     srv.provision(account.document)
-    with _Api(srv.base_url, spec_validator) as api:
+    with _Api(srv, spec_validator) as api:
         member, admin = api.login(account, "103"), api.login(account, "101")
         subscribe(member, receiver, [MY_STORE + "?type=Pager"])
         receiver.status = 503
@@ -279,7 +280,7 @@ def test_the_journal_and_redelivery(
     srv = server_factory(extra_args=FAST_RETRIES)
     account = build_account(6808)
     srv.provision(account.document)
-    with _Api(srv.base_url, spec_validator) as api:
+    with _Api(srv, spec_validator) as api:
         recipient, sender = api.login(account, "103"), api.login(account, "102")
         info = subscribe(recipient, receiver, [MY_STORE])
         send_pager(sender, ["103"], "journalled")
@@ -299,13 +300,37 @@ def test_the_journal_and_redelivery(
         assert unknown.status_code == 404
 
 
+def test_reset_forgets_the_journal_and_keeps_the_subscription(
+    server_factory: ServerFactory, spec_validator: SpecValidator, receiver: WebHookReceiver
+) -> None:
+    """POST /_ringlet/reset: the journal is emptied, the subscription stays and delivers what
+    changes after the reset (and nothing from before it)."""
+    srv = server_factory(extra_args=FAST_RETRIES)
+    account = build_account(6810)
+    srv.provision(account.document)
+    with _Api(srv, spec_validator) as api:
+        recipient, sender = api.login(account, "103"), api.login(account, "102")
+        info = subscribe(recipient, receiver, [MY_STORE])
+        send_pager(sender, ["103"], "before the reset")
+        receiver.wait_for(1)
+        _journal(api, info["id"], lambda j: len(j) == 1)
+        assert api.post("/_ringlet/reset").status_code == 204
+        journal = api.get(f"/_ringlet/subscriptions/{info['id']}/deliveries")
+        assert journal.status_code == 200 and journal.json()["records"] == []
+        assert recipient.get(f"{SUBSCRIPTION}/{info['id']}").json()["status"] == "Active"
+        send_pager(sender, ["103"], "after the reset")
+        got = receiver.wait_for(2)
+        assert len(receiver.quiet_for(0.5)) == 2
+        assert got[-1].body["subscriptionId"] == info["id"]
+
+
 def test_an_expired_subscription_gets_nothing(
     server_factory: ServerFactory, spec_validator: SpecValidator, receiver: WebHookReceiver
 ) -> None:
     srv = server_factory()
     account = build_account(6809)
     srv.provision(account.document)
-    with _Api(srv.base_url, spec_validator) as api:
+    with _Api(srv, spec_validator) as api:
         recipient, sender = api.login(account, "103"), api.login(account, "102")
         response = recipient.post(
             SUBSCRIPTION,

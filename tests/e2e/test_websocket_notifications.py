@@ -49,7 +49,11 @@ def notification(ws: WsClient, subscription_id: str) -> dict[str, Any]:
 
 
 def _session(srv: RingletServer, extension_id: int) -> dict[str, Any]:
-    response = httpx.get(f"{srv.base_url}{SESSIONS}", params={"extensionId": str(extension_id)})
+    response = httpx.get(
+        f"{srv.base_url}{SESSIONS}",
+        headers=srv.admin_headers(),
+        params={"extensionId": str(extension_id)},
+    )
     assert response.status_code == 200, response.text
     (found,) = response.json()["records"]
     return found  # type: ignore[no-any-return]
@@ -142,7 +146,12 @@ def test_recovery_with_wsc_replays_what_was_missed(server, account, client_for) 
     assert ws.wsc is not None
     wsc = ws.wsc["token"]
     session = _session(server, bob_id)
-    assert httpx.post(f"{server.base_url}{SESSIONS}/{session['id']}/drop").status_code == 204
+    assert (
+        httpx.post(
+            f"{server.base_url}{SESSIONS}/{session['id']}/drop", headers=server.admin_headers()
+        ).status_code
+        == 204
+    )
     assert ws.closed_with() == []
     for text in ("missed one", "missed two"):
         assert send_pager(olivia, ["102"], text).status_code == 200

@@ -33,6 +33,8 @@ def _config(server: RingletServer, account: ProvisionedAccount) -> dict[str, Any
         "senderNumber": account.ext("101").sms_numbers[0],
         "subscriberNumber": account.ext("102").sms_numbers[0],
         "subscriberId": str(account.ext("102").id),
+        # Headers of the /_ringlet/ inspection endpoints (the gateway's controls).
+        "adminHeaders": server.admin_headers(),
     }
 
 

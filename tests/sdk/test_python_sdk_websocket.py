@@ -183,10 +183,12 @@ def test_python_sdk_reconnects_into_a_new_session_and_subscribes_again(
             first = await app.subscribe([MY_STORE])
             (session,) = httpx.get(
                 f"{server.base_url}/_ringlet/websocket/sessions",
+                headers=server.admin_headers(),
                 params={"extensionId": str(bob_id)},
             ).json()["records"]
             dropped = httpx.post(
-                f"{server.base_url}/_ringlet/websocket/sessions/{session['id']}/drop"
+                f"{server.base_url}/_ringlet/websocket/sessions/{session['id']}/drop",
+                headers=server.admin_headers(),
             )
             assert dropped.status_code == 204
             assert app.connection is not None

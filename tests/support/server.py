@@ -218,6 +218,11 @@ class RingletServer:
 
     # -- admin API ---------------------------------------------------------------------------
 
+    def admin_headers(self) -> dict[str, str]:
+        """What a request to the /_ringlet/ inspection endpoints presents (nothing when the
+        server runs without an admin token, the endpoints then being open on loopback)."""
+        return {ADMIN_HEADER: self.admin_token} if self.with_admin_token else {}
+
     def admin_post(self, path: str, payload: Any) -> httpx.Response:
         with httpx.Client(base_url=self.base_url, timeout=30.0) as client:
             return client.post(path, json=payload, headers={ADMIN_HEADER: self.admin_token})

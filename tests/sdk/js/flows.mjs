@@ -235,9 +235,9 @@ const FLOWS = {
         await until(() => arrived('/message-store', '"SMS"'), "the SMS's message-store notification");
         const beforeDrop = notifications.length;
 
-        const listed = await (await fetch(`${cfg.server}/_ringlet/websocket/sessions?extensionId=${cfg.subscriberId}`)).json();
+        const listed = await (await fetch(`${cfg.server}/_ringlet/websocket/sessions?extensionId=${cfg.subscriberId}`, {headers: cfg.adminHeaders})).json();
         const [session] = listed.records;
-        const dropped = await fetch(`${cfg.server}/_ringlet/websocket/sessions/${session.id}/drop`, {method: 'POST'});
+        const dropped = await fetch(`${cfg.server}/_ringlet/websocket/sessions/${session.id}/drop`, {method: 'POST', headers: cfg.adminHeaders});
         await until(() => wse.ws.readyState !== 1, 'the dropped connection');
         const missed = await olivia.json('POST', `${ME}/company-pager`, pagerBody(['102'], 'missed while down'));
         await until(() => recoveries.length > 0, 'the SDK to recover');
@@ -248,7 +248,7 @@ const FLOWS = {
             missed: notifications.slice(beforeDrop),
             missedSenderId: missed.id,
         };
-        const relisted = await (await fetch(`${cfg.server}/_ringlet/websocket/sessions?extensionId=${cfg.subscriberId}`)).json();
+        const relisted = await (await fetch(`${cfg.server}/_ringlet/websocket/sessions?extensionId=${cfg.subscriberId}`, {headers: cfg.adminHeaders})).json();
 
         await wsSubscription.revoke();
         const remaining = await bob.json('GET', '/restapi/v1.0/subscription');

@@ -112,4 +112,7 @@ async def create_inbound(ctx: Ctx) -> Response:
 async def reset(ctx: Ctx) -> Response:
     require_inspect_access(ctx)
     await ctx.services.carrier.reset()
+    # Then the notifications recorded so far, and the delivery journal: subscriptions stay
+    # and deliver only what changes from now on.
+    await ctx.services.notify.reset()
     return empty_response()
