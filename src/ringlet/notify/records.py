@@ -204,21 +204,26 @@ def delivering(conn: Connection, account_ids: Iterable[int], now_ms: int) -> lis
 # -- WebHook leases: which process delivers which subscription -------------------------------
 
 
+def _claimable_by(me: str, now_ms: int) -> sa.ColumnElement[bool]:
+    """Live WebHook subscriptions whose lease is `me`'s, free, or lapsed."""
+    return sa.and_(
+        subscriptions.c.transport == WEBHOOK,
+        subscriptions.c.status == ACTIVE,
+        subscriptions.c.expiration_ms > now_ms,
+        sa.or_(
+            subscriptions.c.lease_owner == me,
+            subscriptions.c.lease_owner.is_(None),
+            subscriptions.c.lease_until_ms < now_ms,
+        ),
+    )
+
+
 def claim(conn: Connection, me: str, now_ms: int, until_ms: int) -> list[Subscription]:
     """Take every live WebHook subscription whose lease is free or lapsed, and extend the
     leases already held: returns those held now."""
     conn.execute(
         sa.update(subscriptions)
-        .where(
-            subscriptions.c.transport == WEBHOOK,
-            subscriptions.c.status == ACTIVE,
-            subscriptions.c.expiration_ms > now_ms,
-            sa.or_(
-                subscriptions.c.lease_owner == me,
-                subscriptions.c.lease_owner.is_(None),
-                subscriptions.c.lease_until_ms < now_ms,
-            ),
-        )
+        .where(_claimable_by(me, now_ms))
         .values(lease_owner=me, lease_until_ms=until_ms)
     )
     rows = conn.execute(
@@ -235,18 +240,7 @@ def claimable(conn: Connection, me: str, now_ms: int) -> bool:
     """Whether `claim` would change anything: a read first, so that an idle server does not
     write every second."""
     found = conn.execute(
-        sa.select(subscriptions.c.id)
-        .where(
-            subscriptions.c.transport == WEBHOOK,
-            subscriptions.c.status == ACTIVE,
-            subscriptions.c.expiration_ms > now_ms,
-            sa.or_(
-                subscriptions.c.lease_owner == me,
-                subscriptions.c.lease_owner.is_(None),
-                subscriptions.c.lease_until_ms < now_ms,
-            ),
-        )
-        .limit(1)
+        sa.select(subscriptions.c.id).where(_claimable_by(me, now_ms)).limit(1)
     ).first()
     return found is not None
 
