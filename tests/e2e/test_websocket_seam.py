@@ -27,7 +27,7 @@ from tests.support.fixtures import ProvisionedAccount, build_account
 from tests.support.inprocess import provision
 from tests.support.notification_schemas import validate_notification
 from tests.support.openapi import SpecValidator
-from tests.support.server import free_port, fresh_database
+from tests.support.server import ADMIN_HEADER, free_port, fresh_database
 from tests.support.webhook_receiver import WebHookReceiver
 
 SESSION_HEADER = b"x-test-ws-session"
@@ -177,7 +177,9 @@ def test_reset_clears_the_outbox_and_the_journal_not_the_subscriptions(
     base_url, services, account = seam
     receiver = WebHookReceiver().start()
     try:
-        with ApiClient(base_url, validator=spec_validator) as api:
+        # The admin token opens the delivery journal (api/inspect_access.py).
+        admin = {ADMIN_HEADER: ADMIN_TOKEN}
+        with ApiClient(base_url, validator=spec_validator, headers=admin) as api:
             recipient, sender = api.login(account, "103"), api.login(account, "102")
             try:
                 info = subscribe(recipient, receiver, [MY_STORE])
