@@ -16,6 +16,7 @@ from ringlet.carrier.gateway import CarrierGateway, CarrierSms, Handoff
 from ringlet.clock import Clock
 from ringlet.services.carrier import CarrierService, Outcome
 from ringlet.store.carrier import STAGE_REPORT, OutboxJob
+from ringlet.store.database_errors import log_background_failure
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +65,7 @@ class CarrierWorker:
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("carrier worker: a round failed; trying again")
+                log_background_failure(log, "carrier worker: a round failed; trying again")
             now = self.clock()
             # Due jobs that claimed nothing are held by another process: look again later.
             timeout = IDLE_POLL_S if due is None or due <= now else (due - now) / 1000

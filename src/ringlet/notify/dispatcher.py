@@ -48,6 +48,7 @@ from ringlet.notify.websocket_sink import WebSocketSink
 from ringlet.store import directory, messages, outbox
 from ringlet.store.cache import MISSING, Caches
 from ringlet.store.database import Database
+from ringlet.store.database_errors import log_background_failure
 from ringlet.store.outbox import Event
 
 log = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ class Dispatcher:
         try:
             await self.db.write(lambda conn: records.release(conn, self.me))
         except Exception:
-            log.exception("releasing the WebHook leases failed")
+            log_background_failure(log, "releasing the WebHook leases failed")
 
     def wake_threadsafe(self) -> None:
         loop = self._loop
@@ -183,7 +184,7 @@ class Dispatcher:
             try:
                 more = await self._round()
             except Exception:
-                log.exception("notification round failed")
+                log_background_failure(log, "notification round failed")
                 await asyncio.sleep(0.5)
                 continue
             if more:
@@ -317,7 +318,7 @@ class Dispatcher:
                     last_prune = loop.time()
                     await self._prune()
             except Exception:
-                log.exception("WebHook lease renewal failed")
+                log_background_failure(log, "WebHook lease renewal failed")
             await asyncio.sleep(_RENEW_S)
 
     async def _renew(self) -> None:
@@ -517,7 +518,7 @@ class Dispatcher:
         try:
             await self.db.write(work)
         except Exception:
-            log.exception("recording WebHook deliveries failed")
+            log_background_failure(log, "recording WebHook deliveries failed")
         for sub_id in lost:  # another process took it over: let it deliver
             if sub_id not in self._busy:
                 self._progress.pop(sub_id, None)

@@ -44,8 +44,10 @@ def listener(url: str, wake: Callable[[], None]) -> Callable[[], asyncio.Future[
                         wake()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.warning("LISTEN %s failed; retrying", CHANNEL, exc_info=True)
+            except Exception as exc:
+                # The connection itself failed (PostgreSQL restarting, say): one line, no
+                # traceback; the dispatcher's slow poll covers the gap.
+                log.warning("LISTEN %s failed (%s); retrying", CHANNEL, type(exc).__name__)
                 await asyncio.sleep(1.0)
 
     return listen  # type: ignore[return-value]

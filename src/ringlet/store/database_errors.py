@@ -9,13 +9,17 @@ answer 503 rather than 500: `unavailable_cause` tells those failures from progra
 
 from __future__ import annotations
 
+import logging
 import re
+import sys
 from pathlib import Path
 from typing import Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+from ringlet.domain.errors import ServiceUnavailable
 
 _EXAMPLES: Final = "sqlite:///ringlet.db (a file) or postgresql://user@host:port/dbname"
 _SCHEMES: Final = ("sqlite", "postgresql", "postgres")
@@ -199,3 +203,17 @@ def sqlite_files(url: str) -> list[Path]:
     if database in ("", ":memory:") or database.startswith("file:"):
         return []
     return [Path(database + suffix) for suffix in ("", "-wal", "-shm", "-journal", ".writer-lock")]
+
+
+def log_background_failure(logger: logging.Logger, what: str, *args: object) -> None:
+    """For the `except` of a background task's round (the carrier worker, the notification
+    dispatcher): a database outage is already reported by the database layer, once when it
+    starts and once when it ends (store/database.py), so here it is a debug line; anything
+    else is a bug and keeps its traceback. Call it inside the `except` block."""
+    exc = sys.exc_info()[1]
+    if exc is not None and (
+        isinstance(exc, ServiceUnavailable) or unavailable_cause(exc) is not None
+    ):
+        logger.debug(what + " (the database is unavailable)", *args)
+    else:
+        logger.exception(what, *args)
