@@ -74,7 +74,7 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
     )
     notify = NotificationService(db, clock, caches, settings)
     # The gateway delivers WebSocket notifications; a session over for good takes its
-    # subscription with it (SEAMS 4).
+    # subscription with it.
     notify.websocket_sink = as_sink(ws_gateway)
     ws_gateway.on_session_ended = notify.session_ended
     return Services(

@@ -1,5 +1,6 @@
-"""The notification side of the WebSocket seam (SEAMS 4): a WebSocket subscription is made
-only by a request carrying the gateway's ASGI scope key `ringlet.ws_session`, one per session;
+"""The notification side of the WebSocket seam (notify/websocket_sink.py): a WebSocket
+subscription is made only by a request carrying the gateway's ASGI scope key
+`ringlet.ws_session`, one per session;
 the dispatcher hands its notifications to the sink the gateway registers, for the sessions it
 holds; the gateway's `session_ended` removes it. The gateway itself is another room's: here a
 thin ASGI wrapper plays it, setting the scope key from a test header that only it reads."""
@@ -172,7 +173,7 @@ def _loop_of(services: Services) -> asyncio.AbstractEventLoop:
 def test_reset_clears_the_outbox_and_the_journal_not_the_subscriptions(
     seam: tuple[str, Services, ProvisionedAccount], spec_validator: SpecValidator
 ) -> None:
-    """SEAMS 5: `reset()` (wired to POST /_ringlet/reset) forgets notifications and attempts;
+    """`reset()` (wired to POST /_ringlet/reset) forgets notifications and attempts;
     subscriptions stay and deliver what changes next."""
     base_url, services, account = seam
     receiver = WebHookReceiver().start()

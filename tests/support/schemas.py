@@ -9,7 +9,7 @@
 - PARTIAL_CONTENT_RESPONSE / RANGE_NOT_SATISFIABLE_RESPONSE: readMessageContent's Range answers;
 - RESPONSE_OVERRIDES: which operation answers with which of these.
 
-Sources are cited as in /work/shared/reference/messaging-api-facts.md ("facts N").
+Sources are cited as in the project's fact sheet on RingCentral's messaging API ("facts N").
 Object schemas here are made strict (additionalProperties: false) by openapi.strictify.
 """
 

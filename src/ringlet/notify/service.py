@@ -76,7 +76,7 @@ class NotificationService:
         self.clock = clock
         self.caches = caches
         self.settings = settings
-        # Set by the WebSocket gateway at start-up (SEAMS 4).
+        # Set by the WebSocket gateway at start-up.
         self.websocket_sink: WebSocketSink | None = None
         self.webhook: WebHookClient | None = None
         self.dispatcher: Dispatcher | None = None
