@@ -1,8 +1,9 @@
-"""The `ringlet` command: `serve` and `load`."""
+"""The `ringlet` command: `serve`, `deliver` and `load`."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import click
@@ -14,6 +15,46 @@ _DATABASE_HELP = (
     "Database URL: sqlite:///path/to/file.db (the default is ./ringlet.db) or "
     "postgresql://user@host:port/dbname. The schema is created and migrated automatically."
 )
+
+
+_WEBHOOK_OPTIONS = [
+    click.option(
+        "--webhook-timeout",
+        "webhook_timeout_ms",
+        envvar="RINGLET_WEBHOOK_TIMEOUT",
+        default=5000,
+        show_default=True,
+        type=click.IntRange(10, 60000),
+        help="Milliseconds a WebHook receiver has to answer a notification (env "
+        "RINGLET_WEBHOOK_TIMEOUT).",
+    ),
+    click.option(
+        "--webhook-attempts",
+        envvar="RINGLET_WEBHOOK_ATTEMPTS",
+        default=8,
+        show_default=True,
+        type=click.IntRange(1, 100),
+        help="Attempts at one notification before its WebHook subscription is Blacklisted (env "
+        "RINGLET_WEBHOOK_ATTEMPTS).",
+    ),
+    click.option(
+        "--webhook-backoff",
+        "webhook_backoff_ms",
+        envvar="RINGLET_WEBHOOK_BACKOFF",
+        default=1000,
+        show_default=True,
+        type=click.IntRange(1, 600000),
+        help="Milliseconds before the first retry of a failed WebHook notification, doubling "
+        "after each failure up to 5 minutes (env RINGLET_WEBHOOK_BACKOFF).",
+    ),
+]
+
+
+def _webhook_options(command: Any) -> Any:
+    """The WebHook delivery options, the same for `serve` and `deliver`."""
+    for option in reversed(_WEBHOOK_OPTIONS):
+        command = option(command)
+    return command
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -143,34 +184,16 @@ def main() -> None:
     help="Notifications a WebSocket session keeps for a recovery to replay "
     "(env RINGLET_WS_RECOVERY_BUFFER_SIZE).",
 )
+@_webhook_options
 @click.option(
-    "--webhook-timeout",
-    "webhook_timeout_ms",
-    envvar="RINGLET_WEBHOOK_TIMEOUT",
-    default=5000,
+    "--webhook-delivery",
+    envvar="RINGLET_WEBHOOK_DELIVERY",
+    default="inline",
     show_default=True,
-    type=click.IntRange(10, 60000),
-    help="Milliseconds a WebHook receiver has to answer a notification (env "
-    "RINGLET_WEBHOOK_TIMEOUT).",
-)
-@click.option(
-    "--webhook-attempts",
-    envvar="RINGLET_WEBHOOK_ATTEMPTS",
-    default=8,
-    show_default=True,
-    type=click.IntRange(1, 100),
-    help="Attempts at one notification before its WebHook subscription is Blacklisted (env "
-    "RINGLET_WEBHOOK_ATTEMPTS).",
-)
-@click.option(
-    "--webhook-backoff",
-    "webhook_backoff_ms",
-    envvar="RINGLET_WEBHOOK_BACKOFF",
-    default=1000,
-    show_default=True,
-    type=click.IntRange(1, 600000),
-    help="Milliseconds before the first retry of a failed WebHook notification, doubling "
-    "after each failure up to 5 minutes (env RINGLET_WEBHOOK_BACKOFF).",
+    type=click.Choice(["process", "inline", "external"]),
+    help="Who POSTs WebHook notifications: the server processes themselves, a delivery process "
+    "started beside the server at a lower CPU priority, or `ringlet deliver` run apart "
+    "(env RINGLET_WEBHOOK_DELIVERY).",
 )
 @click.option(
     "--workers",
@@ -281,6 +304,7 @@ def serve(
     webhook_timeout_ms: int,
     webhook_attempts: int,
     webhook_backoff_ms: int,
+    webhook_delivery: str,
     workers: int,
     http_impl: str,
     loop_impl: str,
@@ -335,6 +359,7 @@ def serve(
         webhook_timeout_ms=webhook_timeout_ms,
         webhook_attempts=webhook_attempts,
         webhook_backoff_ms=webhook_backoff_ms,
+        webhook_delivery=webhook_delivery,
         public_url=base,
         access_log=access_log,
     )
@@ -362,16 +387,26 @@ def serve(
     except Exception as exc:
         services.db.close()
         raise click.ClickException(_database_failure(exc, database)) from None
-    run.serve(
-        services,
-        sock,
-        workers=workers,
-        http=http_impl,
-        loop=loop_impl,
-        log_level=log_level,
-        log_config=log_config,
-        limits=limits,
-    )
+    delivery = None
+    if webhook_delivery == "process":
+        from ringlet.serving.delivery_process import DeliveryProcess
+
+        delivery = DeliveryProcess(settings, log_level, log_format)
+        delivery.start()
+    try:
+        run.serve(
+            services,
+            sock,
+            workers=workers,
+            http=http_impl,
+            loop=loop_impl,
+            log_level=log_level,
+            log_config=log_config,
+            limits=limits,
+        )
+    finally:
+        if delivery is not None:
+            delivery.stop()
 
 
 def normalize_public_url(value: str) -> str:
@@ -437,3 +472,66 @@ def load(fixture: Path, database: str) -> None:
             raise click.ClickException(_database_failure(exc, database)) from None
         raise
     click.echo(f"Loaded {fixture}: {report.summary()}")
+
+
+@main.command()
+@click.option(
+    "--database",
+    envvar="RINGLET_DATABASE_URL",
+    default=DEFAULT_DATABASE_URL,
+    show_default=True,
+    help=_DATABASE_HELP + " (env RINGLET_DATABASE_URL)",
+)
+@_webhook_options
+@click.option(
+    "--nice",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 19),
+    help="Run at this much lower CPU priority than a server (os.nice).",
+)
+@click.option(
+    "--log-level",
+    envvar="RINGLET_LOG_LEVEL",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
+@click.option(
+    "--log-format",
+    envvar="RINGLET_LOG_FORMAT",
+    default="text",
+    show_default=True,
+    type=click.Choice(["text", "json"]),
+)
+@click.option("--parent-pid", type=int, default=None, hidden=True)
+def deliver(
+    database: str,
+    webhook_timeout_ms: int,
+    webhook_attempts: int,
+    webhook_backoff_ms: int,
+    nice: int,
+    log_level: str,
+    log_format: str,
+    parent_pid: int | None,
+) -> None:
+    """Deliver WebHook notifications for the servers on DATABASE that run with
+    `--webhook-delivery external` (`ringlet serve` starts one of these itself by default).
+    Any number may run, on any host that reaches the database: they share the subscriptions.
+    Stops on SIGTERM or Ctrl+C."""
+    from ringlet.notify import delivery
+    from ringlet.serving import logs
+    from ringlet.store.database_errors import DatabaseProblem, check_url
+
+    logs.configure(log_level, "json" if log_format == "json" else "text")
+    try:
+        check_url(database)
+    except DatabaseProblem as exc:
+        raise click.ClickException(str(exc)) from None
+    settings = Settings(
+        database_url=database,
+        webhook_timeout_ms=webhook_timeout_ms,
+        webhook_attempts=webhook_attempts,
+        webhook_backoff_ms=webhook_backoff_ms,
+    )
+    delivery.run(settings, parent_pid=parent_pid, nice=nice)

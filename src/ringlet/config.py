@@ -51,6 +51,10 @@ class Settings:
     webhook_timeout_ms: int = 5000
     webhook_attempts: int = 8
     webhook_backoff_ms: int = 1000
+    # Who POSTs WebHook notifications (notify/service.py): "inline" (this process's event
+    # loop), "process" (a delivery process `ringlet serve` starts beside the server) or
+    # "external" (`ringlet deliver`, run apart).
+    webhook_delivery: str = "inline"
     # ops: the base of every `uri` (a server behind a proxy), without a trailing slash; unset,
     # uris take the request's Host, which must then name this server (api/middleware/host.py).
     public_url: str | None = None

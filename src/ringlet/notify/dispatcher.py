@@ -1,17 +1,20 @@
 """The dispatcher: fans committed outbox events out to subscriptions, outside every send's
-transaction. One per process, started with the app.
+transaction. One per process, started with the app (and one in each WebHook delivery process,
+notify/delivery.py).
 
-Wake-ups. Right after a local commit that wrote outbox rows (Database.on_outbox_commit); on
-PostgreSQL also on `NOTIFY ringlet_outbox` from any process (wakeup.py); on SQLite by reading
-the outbox's newest id every few milliseconds (the processes of one machine).
+Wake-ups (notify/wakeup.py), with what the commit signalled (new events, a subscription
+changed, a reset): right after a local commit (Database.on_outbox_commit); from another
+process, through PostgreSQL's `NOTIFY ringlet_outbox` or, on SQLite, a datagram to each
+process's socket; and a slow poll of the outbox in case one was lost.
 
 WebSocket subscriptions: every process reads every event and hands the notifications of the
 sessions it holds (websocket_sink.py) to the gateway: a session lives in one process, so each
 subscription gets each event once.
 
-WebHook subscriptions: delivered by the process holding the subscription's lease (a row-level
-claim, renewed every second, taken over when it lapses), so each notification is POSTed by
-one process. A subscription's progress (`delivered_through`, failures, next attempt) is in its
+WebHook subscriptions (in a process with `webhooks`: the delivery process, or every server
+process with `--webhook-delivery inline`): delivered by the process holding the subscription's
+lease (a row-level claim, renewed every second, taken over when it lapses), so each
+notification is POSTed by one process. A subscription's progress (`delivered_through`, failures, next attempt) is in its
 row: a process killed between a commit and the POST loses nothing; the next holder resumes
 after the last event recorded as delivered (a notification POSTed but not yet recorded is
 POSTed again: at least once). Events are delivered in order, each retried with exponential
@@ -98,6 +101,8 @@ class Dispatcher:
         policy: RetryPolicy,
         sink: Callable[[], WebSocketSink | None],
         poll_s: float,
+        *,
+        webhooks: bool = True,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -106,6 +111,9 @@ class Dispatcher:
         self.policy = policy
         self.sink = sink
         self.poll_s = poll_s
+        # False: WebHook subscriptions are delivered by another process (the delivery process
+        # of `ringlet serve`, or `ringlet deliver`): this one takes no lease and prunes nothing.
+        self.webhooks = webhooks
         self.me = process_id()
         self.seen = 0
         # The newest events, in id order (a list and its ids, for bisection).
@@ -117,6 +125,7 @@ class Dispatcher:
         self._pending_attempts: list[Attempt] = []
         self._flush_scheduled = False
         self._wake = asyncio.Event()
+        self._renew_now = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._drains: set[asyncio.Task[None]] = set()
@@ -124,6 +133,8 @@ class Dispatcher:
         # The WebHook subscriptions this process holds, as last read (every lease renewal, and
         # at once after a change made through this process: `changed`).
         self._subs: dict[str, Subscription] = {}
+        self._reread_progress = False
+        self._subs_stale = False
 
     # -- life ---------------------------------------------------------------------------------
 
@@ -131,7 +142,8 @@ class Dispatcher:
         self._loop = asyncio.get_running_loop()
         self.seen = await self.db.read(outbox.last_id)
         self._tasks.append(asyncio.create_task(self._run(), name="ringlet-dispatcher"))
-        self._tasks.append(asyncio.create_task(self._leases(), name="ringlet-leases"))
+        if self.webhooks:
+            self._tasks.append(asyncio.create_task(self._leases(), name="ringlet-leases"))
         for make in extra:
             self._tasks.append(asyncio.create_task(make()))
 
@@ -143,17 +155,27 @@ class Dispatcher:
                 await task
         self._tasks.clear()
         await self._flush()
+        if not self.webhooks:
+            return
         try:
             await self.db.write(lambda conn: records.release(conn, self.me))
         except Exception:
             log_background_failure(log, "releasing the WebHook leases failed")
 
-    def wake_threadsafe(self) -> None:
+    def wake_threadsafe(self, signals: frozenset[str]) -> None:
         loop = self._loop
         if loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._wake.set)
+            loop.call_soon_threadsafe(self.wake, signals)
 
-    def wake(self) -> None:
+    def wake(self, signals: frozenset[str] = frozenset((outbox.EVENTS,))) -> None:
+        """What a commit signalled (store/outbox.py), here or in another process."""
+        if outbox.RESET in signals:
+            self.forget()
+        if self.webhooks and (outbox.SUBSCRIPTIONS in signals or outbox.RESET in signals):
+            # No POST before the renewal has read what changed (a subscription deleted
+            # before a send is not delivered that send's event).
+            self._subs_stale = True
+            self._renew_now.set()
         self._wake.set()
 
     def adopt(self, subscription: Subscription) -> None:
@@ -170,9 +192,12 @@ class Dispatcher:
             self._subs[subscription_id] = now
 
     def forget(self) -> None:
-        """After a reset: every event is gone; keep the place."""
+        """After a reset: every event is gone; keep the place. The subscriptions' progress is
+        read again (the reset moved every cursor to its last event) at the next renewal."""
         self._window.clear()
         self._window_ids.clear()
+        self._views.clear()
+        self._reread_progress = True
 
     # -- the main loop ------------------------------------------------------------------------
 
@@ -319,21 +344,26 @@ class Dispatcher:
                     await self._prune()
             except Exception:
                 log_background_failure(log, "WebHook lease renewal failed")
-            await asyncio.sleep(_RENEW_S)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._renew_now.wait(), timeout=_RENEW_S)
+            self._renew_now.clear()
 
     async def _renew(self) -> None:
         now = self.clock()
         if not self._progress and not await self.db.read(
             lambda conn: records.claimable(conn, self.me, now)
         ):
+            self._subs_stale = False  # nothing held, nothing to claim
             return
+        reread, self._reread_progress = self._reread_progress, False
         held = await self.db.write(lambda conn: records.claim(conn, self.me, now, now + LEASE_MS))
+        self._subs_stale = False
         ids = {s.id for s in held}
         for gone in set(self._subs) - ids:
             del self._subs[gone]
         for s in held:
             self._subs[s.id] = s
-            if s.id not in self._progress:
+            if s.id not in self._progress or (reread and s.id not in self._busy):
                 self._progress[s.id] = _Progress(s.delivered_through, s.failures, s.next_attempt_ms)
         for gone in set(self._progress) - ids:
             if gone not in self._busy:
@@ -352,6 +382,8 @@ class Dispatcher:
         await self.db.write(work)
 
     def _start_drains(self) -> None:
+        if self._subs_stale:
+            return  # the renewal starts them once it has read the subscriptions
         now = self.clock()
         for sub_id, progress in self._progress.items():
             if (

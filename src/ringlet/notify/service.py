@@ -48,6 +48,11 @@ MAX_FILTERS = 100
 MAX_TOKEN_CHARS = 64
 JOURNAL_LIMIT = 200
 TRANSPORTS = ("WebHook", "WebSocket")
+# Settings.webhook_delivery: who POSTs WebHook notifications.
+PROCESS = "process"  # a delivery process beside the server's (notify/delivery.py)
+INLINE = "inline"  # every server process, in its own event loop
+EXTERNAL = "external"  # `ringlet deliver`, started by the operator
+DELIVERY_MODES = (PROCESS, INLINE, EXTERNAL)
 LEGACY_TRANSPORTS = ("PubNub", "RC/APNS", "RC/GCM")
 
 
@@ -80,6 +85,7 @@ class NotificationService:
         self.websocket_sink: WebSocketSink | None = None
         self.webhook: WebHookClient | None = None
         self.dispatcher: Dispatcher | None = None
+        self.bell: wakeup.Bell | None = None
 
     # -- life -----------------------------------------------------------------------------------
 
@@ -96,14 +102,33 @@ class NotificationService:
             RetryPolicy(s.webhook_attempts, s.webhook_backoff_ms),
             lambda: self.websocket_sink,
             wakeup.poll_interval(self.db.url),
+            webhooks=self.delivers_webhooks,
         )
         self.dispatcher = dispatcher
-        self.db.on_outbox_commit = dispatcher.wake_threadsafe
+        bell = self.bell = wakeup.Bell.for_database(self.db.url)
+        if bell is not None:
+            bell.open(dispatcher.wake)
+
+        def committed(signals: frozenset[str]) -> None:
+            dispatcher.wake_threadsafe(signals)
+            if bell is not None:
+                bell.ring(signals)
+
+        self.db.on_outbox_commit = committed
         listen = wakeup.listener(self.db.url, dispatcher.wake)
         await dispatcher.start([listen] if listen is not None else [])
 
+    @property
+    def delivers_webhooks(self) -> bool:
+        """Whether this process POSTs WebHook notifications (`--webhook-delivery inline`, or
+        the delivery process itself) or leaves them to a delivery process."""
+        return self.settings.webhook_delivery == INLINE
+
     async def stop(self) -> None:
         self.db.on_outbox_commit = None
+        if self.bell is not None:
+            self.bell.close()
+            self.bell = None
         if self.dispatcher is not None:
             await self.dispatcher.stop()
             self.dispatcher = None
@@ -219,17 +244,17 @@ class NotificationService:
                 failures=0,
                 next_attempt_ms=0,
             )
-            webhook = transport == records.WEBHOOK
+            # This process delivers what it made, at once; or the delivery process claims it
+            # as soon as the commit signals it.
+            held = transport == records.WEBHOOK and dispatcher.webhooks
             records.insert(
-                conn,
-                subscription,
-                dispatcher.me if webhook else None,
-                now + LEASE_MS if webhook else 0,
+                conn, subscription, dispatcher.me if held else None, now + LEASE_MS if held else 0
             )
+            outbox.signal(conn, outbox.SUBSCRIPTIONS)
             return subscription
 
         created = await self.db.write(store)
-        if created.transport == records.WEBHOOK:
+        if created.transport == records.WEBHOOK and dispatcher.webhooks:
             dispatcher.adopt(created)
         return created
 
@@ -263,6 +288,7 @@ class NotificationService:
             found = self._find(conn, caller, subscription_id)
             _check_session(found, ws_session_id)
             expiration = _expiration(found, expires_in, now)
+            outbox.signal(conn, outbox.SUBSCRIPTIONS)
             if filters is None:
                 records.set_expiration(conn, found.id, expiration)
                 return replace(found, expiration_ms=expiration)
@@ -291,6 +317,7 @@ class NotificationService:
             if found is None:
                 raise ResourceNotFound("subscriptionId", subscription_id)
             records.delete(conn, [found.id])
+            outbox.signal(conn, outbox.SUBSCRIPTIONS)
 
         await self.db.write(work)
         if self.dispatcher is not None:
@@ -303,6 +330,7 @@ class NotificationService:
 
         def work(conn: Connection) -> None:
             records.delete(conn, [s.id for s in records.by_session(conn, ws_session_id)])
+            outbox.signal(conn, outbox.SUBSCRIPTIONS)
 
         await self.db.write(work)
 
@@ -315,6 +343,7 @@ class NotificationService:
             outbox.clear(conn)
             records.clear_attempts(conn)
             records.skip_to(conn, last)
+            outbox.signal(conn, outbox.RESET)
 
         await self.db.write(work)
         if self.dispatcher is not None:

@@ -146,9 +146,10 @@ class Database:
         self.writer_engine = create_engine(url, writer=True)
         store_versions.install(self.writer_engine)
         outbox.install(self.writer_engine, system_clock)
-        # Called on the writer thread after a commit that wrote outbox rows (the notification
-        # dispatcher's wake-up: it must not read before the rows are visible).
-        self.on_outbox_commit: Callable[[], None] | None = None
+        # Called on the writer thread after a commit that wrote outbox rows or signals, with what
+        # it signals (outbox.EVENTS, SUBSCRIPTIONS, RESET): the notification dispatchers'
+        # wake-up, which must not read before the rows are visible.
+        self.on_outbox_commit: Callable[[frozenset[str]], None] | None = None
         self._writer_lock = _WriterLock(writer_lock_path(url))
         self.reader_engine = create_engine(url, writer=False, pool_size=read_threads)
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
@@ -186,16 +187,16 @@ class Database:
         with self._writer_lock.held(), self.writer_engine.connect() as conn:
             with conn.begin():
                 result = work(conn)
-            wrote = conn.info.pop(outbox.WROTE, False)
+            wrote = conn.info.pop(outbox.WROTE, None)
         if wrote:
-            self._outbox_committed()
+            self._outbox_committed(wrote)
         return result
 
-    def _outbox_committed(self) -> None:
+    def _outbox_committed(self, kinds: frozenset[str]) -> None:
         callback = self.on_outbox_commit
         if callback is not None:
             try:
-                callback()
+                callback(kinds)
             except Exception:
                 log.exception("outbox wake-up failed")
 
@@ -287,7 +288,7 @@ class Database:
 
     def _run_batch(self, batch: list[_Job]) -> None:
         outcomes: list[tuple[bool, Any]] = []
-        wrote = False
+        wrote: frozenset[str] | None = None
         try:
             with self._writer_lock.held(), self.writer_engine.connect() as conn:
                 try:
@@ -303,7 +304,7 @@ class Database:
                             for job in batch:
                                 outcomes.append(_run_in_savepoint(conn, job))
                 finally:
-                    wrote = conn.info.pop(outbox.WROTE, False)
+                    wrote = conn.info.pop(outbox.WROTE, None)
         except _JobFailed:
             pass  # the job's own error, recorded above; nothing was committed
         except Exception as exc:
@@ -312,9 +313,9 @@ class Database:
                 log.exception("commit of a batch of %d writes failed", len(batch))
             # An outage is logged once by the callers' side (_Outage), as a 503.
             outcomes = [(False, outage or exc)] * len(batch)
-            wrote = False
+            wrote = None
         if wrote:
-            self._outbox_committed()
+            self._outbox_committed(wrote)
         # One wake-up of each waiting event loop per batch, not one per job: every
         # call_soon_threadsafe writes to the loop's wake-up fd and costs the loop a turn.
         settled: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}

@@ -40,6 +40,14 @@ WROTE = "ringlet.outbox_wrote"
 STORE = "store"
 EXTENSION = "extension"
 
+# What a commit tells the dispatchers (the payload of the wake-up, wakeup.py): new events, a
+# subscription created, changed or deleted (its deliverer re-reads it at once), or a reset
+# (every dispatcher forgets the events it holds in memory).
+EVENTS = "e"
+SUBSCRIPTIONS = "s"
+RESET = "r"
+_SIGNALS = "ringlet.outbox_signals"
+
 
 def _records(conn: Connection) -> list[tuple[Any, ...]]:
     records: list[tuple[Any, ...]] | None = conn.info.get(_RECORDS)
@@ -73,6 +81,15 @@ def message_changed(
 def extension_changed(conn: Connection, account_id: int, extension_id: int, hint: str) -> None:
     """A directory entry changed (hint: RingCentral's name of what changed)."""
     _records(conn).append(("extension", account_id, extension_id, hint))
+
+
+def signal(conn: Connection, kind: str) -> None:
+    """Tell every dispatcher `kind` (SUBSCRIPTIONS, RESET) once this transaction commits. A
+    signal of a job rolled back is still sent: a wake-up that finds nothing costs one read."""
+    signals: set[str] | None = conn.info.get(_SIGNALS)
+    if signals is None:
+        signals = conn.info[_SIGNALS] = set()
+    signals.add(kind)
 
 
 def mark(conn: Connection) -> int:
@@ -159,24 +176,32 @@ def _insert_sql(paramstyle: str) -> str:
 
 def _write(conn: Connection, now_ms: int) -> None:
     records: list[tuple[Any, ...]] | None = conn.info.pop(_RECORDS, None)
-    if not records:
+    kinds: set[str] = conn.info.pop(_SIGNALS, None) or set()
+    rows = _fold(records) if records else []
+    if rows:
+        kinds.add(EVENTS)
+    if not kinds:
         return
-    rows = _fold(records)
+    postgresql = conn.dialect.name == "postgresql"
     cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        if conn.dialect.name == "postgresql":
-            cursor.execute(f"SELECT pg_advisory_xact_lock({_ORDER_LOCK})")
-        sql = _insert_sql(conn.dialect.paramstyle)
-        cursor.executemany(sql, [(a, e, k, p.decode(), now_ms) for a, e, k, p in rows])
-        if conn.dialect.name == "postgresql":
-            cursor.execute(f"NOTIFY {CHANNEL}")
+        if rows:
+            if postgresql:
+                cursor.execute(f"SELECT pg_advisory_xact_lock({_ORDER_LOCK})")
+            sql = _insert_sql(conn.dialect.paramstyle)
+            cursor.executemany(sql, [(a, e, k, p.decode(), now_ms) for a, e, k, p in rows])
+        if postgresql:
+            # Delivered at COMMIT, to every process LISTENing, on any host.
+            for kind in sorted(kinds):
+                cursor.execute(f"NOTIFY {CHANNEL}, '{kind}'")
     finally:
         cursor.close()
-    conn.info[WROTE] = True
+    conn.info[WROTE] = frozenset(kinds)
 
 
 def _forget(conn: Connection) -> None:
     conn.info.pop(_RECORDS, None)
+    conn.info.pop(_SIGNALS, None)
 
 
 def install(engine: Engine, clock: Any) -> None:
