@@ -14,11 +14,12 @@ subscription gets each event once.
 WebHook subscriptions (in a process with `webhooks`: the delivery process, or every server
 process with `--webhook-delivery inline`): delivered by the process holding the subscription's
 lease (a row-level claim, renewed every second, taken over when it lapses), so each
-notification is POSTed by one process. A subscription's progress (`delivered_through`, failures, next attempt) is in its
-row: a process killed between a commit and the POST loses nothing; the next holder resumes
-after the last event recorded as delivered (a notification POSTed but not yet recorded is
-POSTed again: at least once). Events are delivered in order, each retried with exponential
-backoff; when one has failed `max_attempts` times the subscription is Blacklisted.
+notification is POSTed by one process. A subscription's progress (`delivered_through`,
+failures, next attempt) is in its row: a process killed between a commit and the POST loses
+nothing; the next holder resumes after the last event recorded as delivered (a notification
+POSTed but not yet recorded is POSTed again: at least once). Events are delivered in order,
+each retried with exponential backoff; when one has failed `max_attempts` times the
+subscription is Blacklisted.
 """
 
 from __future__ import annotations
