@@ -18,11 +18,13 @@ Several of them (one per `ringlet serve`, say) share the subscriptions through t
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
 import os
 import signal
+import threading
+import time
+from collections.abc import Callable
 
 from ringlet.clock import system_clock
 from ringlet.config import Settings
@@ -33,6 +35,7 @@ from ringlet.store.database import Database
 log = logging.getLogger(__name__)
 
 _PARENT_CHECK_S = 1.0
+_STOP_GRACE_S = 10
 
 
 async def deliver(settings: Settings, parent_pid: int | None = None) -> None:
@@ -40,10 +43,23 @@ async def deliver(settings: Settings, parent_pid: int | None = None) -> None:
     gone: a `ringlet serve` killed outright leaves no delivery process behind)."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
-    loop.add_signal_handler(signal.SIGTERM, stopping.set)
+    asked = threading.Event()
+
+    def stop(*_: object) -> None:
+        asked.set()
+        loop.call_soon_threadsafe(stopping.set)
+
+    # Python-level handlers: they run even while the loop is busy with a long batch.
+    signal.signal(signal.SIGTERM, stop)
     # Started by a server, it is stopped by that server (SIGTERM), after the server has drained
     # its requests: a Ctrl+C that reaches the whole process group is the server's to handle.
-    loop.add_signal_handler(signal.SIGINT, (lambda: None) if parent_pid else stopping.set)
+    signal.signal(signal.SIGINT, signal.SIG_IGN if parent_pid else stop)
+    threading.Thread(
+        target=_watchdog,
+        args=(asked, parent_pid, stop),
+        name="ringlet-delivery-watchdog",
+        daemon=True,
+    ).start()
     db = Database(settings.database_url, read_threads=2)
     db.start()
     notify = NotificationService(
@@ -55,15 +71,23 @@ async def deliver(settings: Settings, parent_pid: int | None = None) -> None:
     await notify.start()
     log.info("ringlet WebHook delivery running (pid %d)", os.getpid())
     try:
-        while not stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), timeout=_PARENT_CHECK_S)
-            if parent_pid is not None and os.getppid() != parent_pid:
-                log.warning("the server process %d is gone: delivery stops", parent_pid)
-                break
+        await stopping.wait()
     finally:
         await notify.stop()
         db.close()
+
+
+def _watchdog(asked: threading.Event, parent_pid: int | None, stop: Callable[[], None]) -> None:
+    """Stop when the server is gone; and end the process if a stop takes longer than
+    `_STOP_GRACE_S` (its event loop busy with a backlog): what was not recorded as delivered
+    is delivered again by the next deliverer, so an abrupt end loses nothing."""
+    while not asked.wait(_PARENT_CHECK_S):
+        if parent_pid is not None and os.getppid() != parent_pid:
+            log.warning("the server process %d is gone: delivery stops", parent_pid)
+            stop()
+    time.sleep(_STOP_GRACE_S)
+    log.warning("delivery did not stop within %d s: ending it", _STOP_GRACE_S)
+    os._exit(1)
 
 
 def run(settings: Settings, *, parent_pid: int | None, nice: int) -> None:

@@ -418,6 +418,10 @@ class Dispatcher:
             pending = await self._events_after(progress.delivered_through)
             if not pending:
                 return
+            if progress.failures:
+                # A retry is of the first event only (delivery stops at a failure): read no
+                # more for it than that event.
+                pending = pending[:1]
             # What the stores' owners may read: shared with the other drains of this moment,
             # read afresh for a retry.
             known_caller, known_views = self._known(s, pending, retry=progress.failures > 0)
