@@ -36,3 +36,13 @@ def bodies(received: list[Received]) -> list[Any]:
     for r in received:
         validate_notification(r.body)
     return [r.body for r in received]
+
+
+def pager_ids(received: list[Received]) -> list[int]:
+    """The new message ids the notifications announce, in order of arrival."""
+    return [
+        i
+        for note in bodies(received)
+        for change in note["body"]["changes"]
+        for i in change.get("newMessageIds", [])
+    ]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from tests.e2e.messaging import send_pager
-from tests.e2e.notifications import MY_STORE, SUBSCRIPTION, bodies, subscribe
+from tests.e2e.notifications import MY_STORE, SUBSCRIPTION, bodies, pager_ids, subscribe
 from tests.support.client import ApiClient
 from tests.support.fixtures import build_account
 from tests.support.openapi import SpecValidator
@@ -46,13 +46,13 @@ def _delivery_pids(database_url: str) -> list[int]:
     return found
 
 
-def _pager_ids(received: list) -> list[int]:
-    return [
-        i
-        for note in bodies(received)
-        for change in note["body"]["changes"]
-        for i in change.get("newMessageIds", [])
-    ]
+def _running(pid: int) -> bool:
+    """Alive and not a zombie waiting to be reaped."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return not f.read().split(") ", 1)[1].startswith("Z")
+    except OSError:
+        return False
 
 
 def test_the_delivery_process_delivers_each_notification_once(
@@ -69,7 +69,7 @@ def test_the_delivery_process_delivers_each_notification_once(
             for i in range(5):
                 assert send_pager(sender, ["103"], f"n{i}").status_code == 200
             got = receiver.wait_for(5)
-            assert len(_pager_ids(got)) == 5
+            assert len(pager_ids(got)) == 5
             assert {n["subscriptionId"] for n in bodies(got)} == {info["id"]}
             # Deleted, then a send: the delivery process hears of the delete first.
             assert recipient.delete(f"{SUBSCRIPTION}/{info['id']}").status_code == 204
@@ -90,16 +90,9 @@ def test_a_server_killed_outright_leaves_no_delivery_process(
     os.kill(srv._proc.pid, 9)
     srv._proc.wait(10)
     deadline = time.monotonic() + 10
-    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
-        with open(f"/proc/{pid}/stat") as f:
-            if f.read().split(") ", 1)[1].startswith("Z"):
-                break  # exited; a zombie until reaped
+    while _running(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    alive = os.path.exists(f"/proc/{pid}")
-    if alive:
-        with open(f"/proc/{pid}/stat") as f:
-            alive = not f.read().split(") ", 1)[1].startswith("Z")
-    assert not alive
+    assert not _running(pid)
 
 
 def test_external_delivery_is_ringlet_deliver(
@@ -123,7 +116,7 @@ def test_external_delivery_is_ringlet_deliver(
             )
             try:
                 [got] = receiver.wait_for(1)
-                assert len(_pager_ids([got])) == 1
+                assert len(pager_ids([got])) == 1
                 send_pager(sender, ["103"], "and then at once")
                 assert len(receiver.wait_for(2)) == 2
             finally:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.messaging import send_pager
-from tests.e2e.notifications import MY_STORE, SUBSCRIPTION, bodies, subscribe
+from tests.e2e.notifications import MY_STORE, SUBSCRIPTION, bodies, pager_ids, subscribe
 from tests.support.client import ApiClient
 from tests.support.fixtures import build_account
 from tests.support.openapi import SpecValidator
@@ -63,15 +63,6 @@ def _journal(api: ApiClient, sub_id: str, until: Callable[[list[dict]], bool]) -
         time.sleep(0.02)
 
 
-def _pager_ids(received: list) -> list[int]:
-    return [
-        i
-        for note in bodies(received)
-        for change in note["body"]["changes"]
-        for i in change.get("newMessageIds", [])
-    ]
-
-
 def test_a_receiver_that_was_down_gets_everything_in_order_when_back(
     server_factory: ServerFactory, spec_validator: SpecValidator, receiver: WebHookReceiver
 ) -> None:
@@ -86,9 +77,9 @@ def test_a_receiver_that_was_down_gets_everything_in_order_when_back(
         receiver.wait_refused(2)
         receiver.status = 200
         got = receiver.wait_for(3)
-        assert len(_pager_ids(got)) == 3
+        assert len(pager_ids(got)) == 3
         # In order of the changes, and the sender's ids are not the recipient's copies.
-        ids = _pager_ids(got)
+        ids = pager_ids(got)
         assert ids == sorted(ids) and not set(ids) & set(sent)
         journal = _journal(api, info["id"], lambda j: [r["statusCode"] for r in j].count(200) == 3)
         codes = [r["statusCode"] for r in journal]
@@ -177,9 +168,9 @@ def test_kill_9_between_commit_and_delivery_loses_nothing(
         receiver.status = 200
         srv.restart()
         got = receiver.wait_for(5, timeout=30)
-        assert len(set(_pager_ids(got))) == 5
+        assert len(set(pager_ids(got))) == 5
         stored = {r["id"] for r in api.login(account, "103").get(MY_STORE).json()["records"]}
-        assert set(_pager_ids(got)) <= stored
+        assert set(pager_ids(got)) <= stored
 
 
 def _two_servers(
@@ -215,7 +206,7 @@ def test_two_servers_on_one_database_deliver_each_notification_once(
                 for r in (receiver, other):
                     got = r.wait_for(10)
                     assert len(r.quiet_for(0.5)) == 10
-                    assert len(set(_pager_ids(got))) == 10
+                    assert len(set(pager_ids(got))) == 10
             finally:
                 other.stop()
 
