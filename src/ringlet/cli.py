@@ -9,7 +9,15 @@ from urllib.parse import urlsplit
 import click
 
 from ringlet import __version__
-from ringlet.config import DEFAULT_DATABASE_URL, DEFAULT_HOST, DEFAULT_PORT, Settings
+from ringlet.config import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    INLINE,
+    PROCESS,
+    WEBHOOK_DELIVERY_MODES,
+    Settings,
+)
 
 _DATABASE_HELP = (
     "Database URL: sqlite:///path/to/file.db (the default is ./ringlet.db) or "
@@ -188,9 +196,9 @@ def main() -> None:
 @click.option(
     "--webhook-delivery",
     envvar="RINGLET_WEBHOOK_DELIVERY",
-    default="inline",
+    default=INLINE,
     show_default=True,
-    type=click.Choice(["process", "inline", "external"]),
+    type=click.Choice(WEBHOOK_DELIVERY_MODES),
     help="Who POSTs WebHook notifications: the server processes themselves, a delivery process "
     "started beside the server at a lower CPU priority, or `ringlet deliver` run apart "
     "(env RINGLET_WEBHOOK_DELIVERY).",
@@ -388,7 +396,7 @@ def serve(
         services.db.close()
         raise click.ClickException(_database_failure(exc, database)) from None
     delivery = None
-    if webhook_delivery == "process":
+    if webhook_delivery == PROCESS:
         from ringlet.serving.delivery_process import DeliveryProcess
 
         delivery = DeliveryProcess(settings, log_level, log_format)

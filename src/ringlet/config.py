@@ -9,6 +9,11 @@ from pathlib import Path
 DEFAULT_DATABASE_URL = "sqlite:///ringlet.db"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
+# Settings.webhook_delivery: who POSTs WebHook notifications.
+INLINE = "inline"  # every server process, in its own event loop
+PROCESS = "process"  # a delivery process beside the server (notify/delivery.py)
+EXTERNAL = "external"  # `ringlet deliver`, run by the operator
+WEBHOOK_DELIVERY_MODES = (INLINE, PROCESS, EXTERNAL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +59,7 @@ class Settings:
     # Who POSTs WebHook notifications (notify/service.py): "inline" (this process's event
     # loop), "process" (a delivery process `ringlet serve` starts beside the server) or
     # "external" (`ringlet deliver`, run apart).
-    webhook_delivery: str = "inline"
+    webhook_delivery: str = INLINE
     # ops: the base of every `uri` (a server behind a proxy), without a trailing slash; unset,
     # uris take the request's Host, which must then name this server (api/middleware/host.py).
     public_url: str | None = None

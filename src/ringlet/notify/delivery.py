@@ -27,8 +27,8 @@ import time
 from collections.abc import Callable
 
 from ringlet.clock import system_clock
-from ringlet.config import Settings
-from ringlet.notify.service import INLINE, NotificationService
+from ringlet.config import INLINE, Settings
+from ringlet.notify.service import NotificationService
 from ringlet.store.cache import Caches
 from ringlet.store.database import Database
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy.engine import Connection
 
 from ringlet.clock import Clock
-from ringlet.config import Settings
+from ringlet.config import INLINE, Settings
 from ringlet.domain.enums import AppPermission
 from ringlet.domain.errors import InvalidParameter, ResourceNotFound
 from ringlet.domain.model import Caller
@@ -48,11 +48,6 @@ MAX_FILTERS = 100
 MAX_TOKEN_CHARS = 64
 JOURNAL_LIMIT = 200
 TRANSPORTS = ("WebHook", "WebSocket")
-# Settings.webhook_delivery: who POSTs WebHook notifications.
-PROCESS = "process"  # a delivery process beside the server's (notify/delivery.py)
-INLINE = "inline"  # every server process, in its own event loop
-EXTERNAL = "external"  # `ringlet deliver`, started by the operator
-DELIVERY_MODES = (PROCESS, INLINE, EXTERNAL)
 LEGACY_TRANSPORTS = ("PubNub", "RC/APNS", "RC/GCM")
 
 

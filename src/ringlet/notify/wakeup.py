@@ -129,9 +129,7 @@ class Bell:
             while True:
                 try:
                     signals.update(inbox.recv(_MAX_DATAGRAM).decode("ascii", "replace"))
-                except (BlockingIOError, InterruptedError):
-                    break
-                except OSError:
+                except OSError:  # BlockingIOError: nothing more to read
                     break
             if signals:
                 on_ring(frozenset(signals))
