@@ -130,7 +130,8 @@ class Dispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._drains: set[asyncio.Task[None]] = set()
-        self._views: dict[int, tuple[float, EventView]] = {}
+        # Keyed by event id and whether the view holds the inbound SMS themselves (instant).
+        self._views: dict[tuple[int, bool], tuple[float, EventView]] = {}
         # The WebHook subscriptions this process holds, as last read (every lease renewal, and
         # at once after a change made through this process: `changed`).
         self._subs: dict[str, Subscription] = {}
@@ -271,7 +272,7 @@ class Dispatcher:
         views = {}
         for e in events:
             if any(_concerns(f, e) for f in filters):
-                views[e.id] = self._shared_view(conn, e)
+                views[e.id] = self._shared_view(conn, e, _wants_messages(filters, e))
         return caller, views
 
     def _envelopes(
@@ -289,23 +290,33 @@ class Dispatcher:
                 found.append(envelope(s.id, s.owner.extension_id, f, view, body, suffix))
         return found
 
-    def _shared_view(self, conn: Connection, e: Event) -> EventView:
-        """The drains of many subscriptions to one store share one read of it."""
+    def _cached_view(self, e: Event, with_messages: bool) -> EventView | None:
         now = time.monotonic()
-        cached = self._views.get(e.id)
-        if cached is not None and now - cached[0] < _VIEW_TTL_S:
-            return cached[1]
-        return self._fresh_view(conn, e)
+        # A view that holds the messages serves a subscription that needs only the ids too.
+        for key in ((e.id, with_messages), (e.id, True)):
+            cached = self._views.get(key)
+            if cached is not None and now - cached[0] < _VIEW_TTL_S:
+                return cached[1]
+        return None
 
-    def _fresh_view(self, conn: Connection, e: Event) -> EventView:
+    def _shared_view(self, conn: Connection, e: Event, with_messages: bool) -> EventView:
+        """The drains of many subscriptions to one store share one read of it."""
+        cached = self._cached_view(e, with_messages)
+        return cached if cached is not None else self._fresh_view(conn, e, with_messages)
+
+    def _fresh_view(self, conn: Connection, e: Event, with_messages: bool) -> EventView:
         now = time.monotonic()
-        view = self._view(conn, e)
+        view = self._view(conn, e, with_messages)
         if len(self._views) > 1000:
             self._views = {k: v for k, v in self._views.items() if now - v[0] < _VIEW_TTL_S}
-        self._views[e.id] = (now, view)
+        self._views[(e.id, with_messages)] = (now, view)
         return view
 
-    def _view(self, conn: Connection, e: Event) -> EventView:
+    def _view(self, conn: Connection, e: Event, with_messages: bool) -> EventView:
+        """What the store's owner may read now of the event: which new Pager copies (R12), and
+        with `with_messages` (an instant filter's body) the new inbound SMS themselves. An SMS
+        copy is always readable by its store's owner, so a message-store notification of SMS
+        alone needs no read at all."""
         view = EventView(e)
         if e.kind != outbox.STORE:
             return view
@@ -313,11 +324,12 @@ class Dispatcher:
         sms_in = [
             i
             for c in e.changes
-            if c.type == MessageType.SMS.value and c.direction == Direction.INBOUND.value
+            if with_messages
+            and c.type == MessageType.SMS.value
+            and c.direction == Direction.INBOUND.value
             for i in c.new_ids
         ]
         if pager or sms_in:
-            # R12: what the store's owner may read now.
             found = messages.get_messages(conn, e.account_id, e.extension_id, pager + sms_in)
             view.readable_ids = frozenset(i for i in pager if i in found)
             view.messages = {i: found[i] for i in sms_in if i in found}
@@ -424,10 +436,11 @@ class Dispatcher:
                 pending = pending[:1]
             # What the stores' owners may read: shared with the other drains of this moment,
             # read afresh for a retry.
-            known_caller, known_views = self._known(s, pending, retry=progress.failures > 0)
+            retry = progress.failures > 0
+            known_caller, known_views = self._known(s, pending, retry=retry)
             if known_caller is None or known_views is None:
                 caller, views = await self.db.read_small(
-                    functools.partial(self._load_fresh, s, pending)
+                    functools.partial(self._load_fresh, s, pending, retry)
                 )
             else:
                 caller, views = known_caller, known_views
@@ -451,26 +464,28 @@ class Dispatcher:
         caller = self._cached_caller(s)
         if retry or caller is None:
             return None, None
-        now = time.monotonic()
         filters = _filters(s)
         views = {}
         for e in events:
             if any(_concerns(f, e) for f in filters):
-                cached = self._views.get(e.id)
-                if cached is None or now - cached[0] >= _VIEW_TTL_S:
+                cached = self._cached_view(e, _wants_messages(filters, e))
+                if cached is None:
                     return None, None
-                views[e.id] = cached[1]
+                views[e.id] = cached
         return caller, views
 
     def _load_fresh(
-        self, s: Subscription, events: list[Event], conn: Connection
+        self, s: Subscription, events: list[Event], retry: bool, conn: Connection
     ) -> tuple[Caller | None, dict[int, EventView]]:
+        """The subscriber as it is now, and the views: those other drains read a moment ago
+        are shared, except for a retry, which reads its event afresh."""
         caller = self._caller(conn, s)
         filters = _filters(s)
+        view = self._fresh_view if retry else self._shared_view
         views = {}
         for e in events:
             if any(_concerns(f, e) for f in filters):
-                views[e.id] = self._fresh_view(conn, e)
+                views[e.id] = view(conn, e, _wants_messages(filters, e))
         return caller, views
 
     def _cached_caller(self, s: Subscription) -> Caller | None:
@@ -608,6 +623,11 @@ def _parsed(filters: tuple[str, ...], account_id: int, extension_id: int) -> lis
 
 def _filters(s: Subscription) -> list[EventFilter]:
     return _parsed(s.event_filters, s.owner.account_id, s.owner.extension_id)
+
+
+def _wants_messages(filters: list[EventFilter], e: Event) -> bool:
+    """Whether a notification of `e` shows the messages themselves (an instant filter)."""
+    return any(f.kind is Kind.INSTANT and _concerns(f, e) for f in filters)
 
 
 def _concerns(f: EventFilter, e: Event) -> bool:
