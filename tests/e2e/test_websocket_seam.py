@@ -43,6 +43,9 @@ class RecordingSink:
         self.delivered: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Condition()
 
+    def holds_any(self) -> bool:
+        return bool(self.sessions)
+
     def holds(self, ws_session_id: str) -> bool:
         return ws_session_id in self.sessions
 

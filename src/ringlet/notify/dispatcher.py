@@ -222,11 +222,12 @@ class Dispatcher:
         events = await self.db.read_small(lambda conn: outbox.events_after(conn, seen, _BATCH))
         if events:
             self.seen = events[-1].id
-            self._window.extend(events)
-            self._window_ids.extend(e.id for e in events)
-            if len(self._window) > _WINDOW:
-                del self._window[: len(self._window) - _WINDOW]
-                del self._window_ids[: len(self._window_ids) - _WINDOW]
+            if self.webhooks:  # what the WebHook drains catch up from
+                self._window.extend(events)
+                self._window_ids.extend(e.id for e in events)
+                if len(self._window) > _WINDOW:
+                    del self._window[: len(self._window) - _WINDOW]
+                    del self._window_ids[: len(self._window_ids) - _WINDOW]
             await self._websocket(events)
         self._start_drains()
         return len(events) == _BATCH
@@ -235,16 +236,13 @@ class Dispatcher:
 
     async def _websocket(self, events: list[Event]) -> None:
         sink = self.sink()
-        if sink is None:
-            return
-        now = self.clock()
+        if sink is None or not sink.holds_any():
+            return  # the usual case of a send: nothing to read
         accounts = {e.account_id for e in events}
-        subs = await self.db.read_small(lambda conn: records.delivering(conn, accounts, now))
-        held = [
-            s
-            for s in subs
-            if s.transport == records.WEBSOCKET and s.ws_session_id and sink.holds(s.ws_session_id)
-        ]
+        subs = await self.db.read_small(
+            lambda conn: records.websocket_subscriptions(conn, accounts)
+        )
+        held = [s for s in subs if s.ws_session_id and sink.holds(s.ws_session_id)]
         if not held:
             return
         loaded = await self.db.read_small(lambda conn: [self._load(conn, s, events) for s in held])

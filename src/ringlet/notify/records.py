@@ -188,17 +188,17 @@ def delete(conn: Connection, subscription_ids: Iterable[str]) -> None:
         conn.execute(sa.delete(subscriptions).where(subscriptions.c.id.in_(ids)))
 
 
-def delivering(conn: Connection, account_ids: Iterable[int], now_ms: int) -> list[Subscription]:
-    """The live subscriptions of these accounts (the dispatcher's candidates for an event)."""
+def websocket_subscriptions(conn: Connection, account_ids: Iterable[int]) -> list[Subscription]:
+    """The live WebSocket subscriptions of these accounts (the candidates for an event; such a
+    subscription lives as long as its session does)."""
     rows = conn.execute(
         sa.select(subscriptions).where(
             subscriptions.c.account_id.in_(list(account_ids)),
             subscriptions.c.status == ACTIVE,
+            subscriptions.c.transport == WEBSOCKET,
         )
     ).mappings()
-    return [
-        s for s in map(_subscription, rows) if s.transport == WEBSOCKET or s.expiration_ms > now_ms
-    ]
+    return [_subscription(row) for row in rows]
 
 
 # -- WebHook leases: which process delivers which subscription -------------------------------

@@ -8,6 +8,10 @@ from typing import Any, Protocol
 
 
 class WebSocketSink(Protocol):
+    def holds_any(self) -> bool:
+        """True if this process holds any session at all (else no event needs a read)."""
+        ...
+
     def holds(self, ws_session_id: str) -> bool:
         """True if this process holds that session (connected, or within its recovery time)."""
         ...

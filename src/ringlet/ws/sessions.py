@@ -92,6 +92,9 @@ class Gateway:
 
     # -- the sink ---------------------------------------------------------------------------
 
+    def holds_any(self) -> bool:
+        return bool(self._sessions)
+
     def holds(self, ws_session_id: str) -> bool:
         return ws_session_id in self._sessions
 
