@@ -3,6 +3,7 @@ got against RingCentral's shapes."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from tests.support.client import ApiClient
@@ -46,3 +47,15 @@ def pager_ids(received: list[Received]) -> list[int]:
         for change in note["body"]["changes"]
         for i in change.get("newMessageIds", [])
     ]
+
+
+def wait_for_messages(receiver: WebHookReceiver, count: int, timeout: float = 15.0) -> list[int]:
+    """The new message ids announced, once there are `count` of them: a subscriber that is
+    behind gets the changes pending for it in one notification, so the number of POSTs is not
+    the number of messages."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ids = pager_ids(receiver.quiet_for(0.05))
+        if len(ids) >= count:
+            return ids
+        assert time.monotonic() < deadline, f"expected {count} new messages, got {ids}"

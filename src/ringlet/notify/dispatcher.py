@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -44,7 +45,7 @@ from ringlet.clock import Clock
 from ringlet.domain.enums import Direction, MessageType
 from ringlet.domain.model import Caller, Extension
 from ringlet.notify import records
-from ringlet.notify.envelopes import EventView, bodies, envelope
+from ringlet.notify.envelopes import EventView, bodies, envelope, merge_store_bodies
 from ringlet.notify.filters import EventFilter, Kind, may_read_store, parse
 from ringlet.notify.records import Attempt, Subscription
 from ringlet.notify.webhook import Outcome, WebHookClient
@@ -69,6 +70,8 @@ _encode = msgspec.json.Encoder().encode
 # How long what a store's owner may read (an EventView) is taken as "now": the drains of many
 # subscriptions to one store share one read instead of making one each.
 _VIEW_TTL_S = 0.5
+# A subscriber behind gets the message-store notifications of at most this many events as one.
+_MERGE_MAX = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,8 @@ class Dispatcher:
         self._drains: set[asyncio.Task[None]] = set()
         # Keyed by event id and whether the view holds the inbound SMS themselves (instant).
         self._views: dict[tuple[int, bool], tuple[float, EventView]] = {}
+        # Counts the times the views were dropped: a view read across a drop is not kept.
+        self._views_generation = 0
         # The WebHook subscriptions this process holds, as last read (every lease renewal, and
         # at once after a change made through this process: `changed`).
         self._subs: dict[str, Subscription] = {}
@@ -198,8 +203,12 @@ class Dispatcher:
         read again (the reset moved every cursor to its last event) at the next renewal."""
         self._window.clear()
         self._window_ids.clear()
-        self._views.clear()
+        self._forget_views()
         self._reread_progress = True
+
+    def _forget_views(self) -> None:
+        self._views = {}
+        self._views_generation += 1
 
     # -- the main loop ------------------------------------------------------------------------
 
@@ -222,6 +231,10 @@ class Dispatcher:
         events = await self.db.read_small(lambda conn: outbox.events_after(conn, seen, _BATCH))
         if events:
             self.seen = events[-1].id
+            if any(_may_change_views(e) for e in events):
+                # What an owner may read may have changed (a department left, a message
+                # deleted): no view read before it serves a notification after it (R12).
+                self._forget_views()
             if self.webhooks:  # what the WebHook drains catch up from
                 self._window.extend(events)
                 self._window_ids.extend(e.id for e in events)
@@ -276,6 +289,11 @@ class Dispatcher:
     def _envelopes(
         self, s: Subscription, subscriber: Caller, e: Event, view: EventView
     ) -> list[dict[str, Any]]:
+        return [n.envelope(s) for n in self._notifications(s, subscriber, e, view)]
+
+    def _notifications(
+        self, s: Subscription, subscriber: Caller, e: Event, view: EventView
+    ) -> list[_Notification]:
         found = []
         for f in _filters(s):
             if not _concerns(f, e):
@@ -285,7 +303,7 @@ class Dispatcher:
             ):
                 continue  # R14 at delivery: no longer an admin
             for suffix, body in bodies(f, view):
-                found.append(envelope(s.id, s.owner.extension_id, f, view, body, suffix))
+                found.append(_Notification(f, view, body, suffix))
         return found
 
     def _cached_view(self, e: Event, with_messages: bool) -> EventView | None:
@@ -304,7 +322,10 @@ class Dispatcher:
 
     def _fresh_view(self, conn: Connection, e: Event, with_messages: bool) -> EventView:
         now = time.monotonic()
+        generation = self._views_generation
         view = self._view(conn, e, with_messages)
+        if generation != self._views_generation:
+            return view  # read while what it shows may have changed: used once, not kept
         if len(self._views) > 1000:
             self._views = {k: v for k, v in self._views.items() if now - v[0] < _VIEW_TTL_S}
         self._views[(e.id, with_messages)] = (now, view)
@@ -442,18 +463,64 @@ class Dispatcher:
                 )
             else:
                 caller, views = known_caller, known_views
+            # Events whose notifications are all message-store ones are gathered and sent as
+            # one notification per filter (a subscriber behind catches up in one POST); a
+            # retry resends its one event as it was.
+            run: list[tuple[Event, list[_Notification]]] = []
             for e in pending:
                 view = views.get(e.id)
-                if view is not None and caller is not None:
-                    for env in self._envelopes(s, caller, e, view):
-                        outcome = await self._post(s, env, e.id)
-                        if not outcome.ok:
-                            await self._failed(s, progress, outcome)
-                            return
-                progress.delivered_through = e.id
-                progress.failures = 0
-                progress.next_attempt_ms = 0
-                self._record(s.id, progress)
+                found = (
+                    []
+                    if view is None or caller is None
+                    else self._notifications(s, caller, e, view)
+                )
+                if not retry and all(n.filter.kind is Kind.STORE for n in found):
+                    run.append((e, found))
+                    if sum(len(found) for _, found in run) < _MERGE_MAX:
+                        continue
+                    found = []
+                if run and not await self._deliver_run(s, progress, run):
+                    return
+                run = []
+                for n in found:
+                    outcome = await self._post(s, n.envelope(s), e.id)
+                    if not outcome.ok:
+                        await self._failed(s, progress, outcome)
+                        return
+                self._delivered(s, progress, e.id)
+            if run and not await self._deliver_run(s, progress, run):
+                return
+
+    async def _deliver_run(
+        self, s: Subscription, progress: _Progress, run: list[tuple[Event, list[_Notification]]]
+    ) -> bool:
+        """POST a run of events' message-store notifications, one per filter; False if one
+        failed (the run is then retried event by event)."""
+        # Events at the head of the run with nothing for this subscriber are done with: a
+        # failure below retries the first event that has a notification.
+        head = next((i for i, (_, found) in enumerate(run) if found), len(run))
+        if head:
+            self._delivered(s, progress, run[head - 1][0].id)
+        by_filter: dict[str, list[_Notification]] = {}
+        for _, found in run:
+            for n in found:
+                by_filter.setdefault(n.filter.text, []).append(n)
+        for group in by_filter.values():
+            last = group[-1]
+            if len(group) > 1:
+                last = dataclasses.replace(last, body=merge_store_bodies([n.body for n in group]))
+            outcome = await self._post(s, last.envelope(s), last.view.event.id)
+            if not outcome.ok:
+                await self._failed(s, progress, outcome)
+                return False
+        self._delivered(s, progress, run[-1][0].id)
+        return True
+
+    def _delivered(self, s: Subscription, progress: _Progress, event_id: int) -> None:
+        progress.delivered_through = event_id
+        progress.failures = 0
+        progress.next_attempt_ms = 0
+        self._record(s.id, progress)
 
     def _known(
         self, s: Subscription, events: list[Event], *, retry: bool
@@ -612,6 +679,19 @@ def token_headers(s: Subscription) -> dict[str, str]:
     return headers
 
 
+@dataclass(frozen=True, slots=True)
+class _Notification:
+    """One notification of an event to a subscription, before its envelope is made."""
+
+    filter: EventFilter
+    view: EventView
+    body: dict[str, Any]
+    suffix: str
+
+    def envelope(self, s: Subscription) -> dict[str, Any]:
+        return envelope(s.id, s.owner.extension_id, self.filter, self.view, self.body, self.suffix)
+
+
 @functools.lru_cache(maxsize=4096)
 def _parsed(filters: tuple[str, ...], account_id: int, extension_id: int) -> list[EventFilter]:
     """A subscription's stored filters, ids already resolved: parsed again for the rules."""
@@ -621,6 +701,12 @@ def _parsed(filters: tuple[str, ...], account_id: int, extension_id: int) -> lis
 
 def _filters(s: Subscription) -> list[EventFilter]:
     return _parsed(s.event_filters, s.owner.account_id, s.owner.extension_id)
+
+
+def _may_change_views(e: Event) -> bool:
+    """Anything but new copies stored: a directory change (department membership, status) or
+    messages changed or deleted."""
+    return e.kind != outbox.STORE or any(change.updated for change in e.changes)
 
 
 def _wants_messages(filters: list[EventFilter], e: Event) -> bool:

@@ -119,6 +119,27 @@ def bodies(f: EventFilter, view: EventView) -> list[tuple[str, dict[str, Any]]]:
     return []
 
 
+def merge_store_bodies(found: list[dict[str, Any]]) -> dict[str, Any]:
+    """Several message-store bodies of one store, oldest first, as one: the counts of each
+    message type summed, the new ids in order, `lastUpdated` the newest. A subscriber that is
+    behind (a backlog, a receiver that was slow) catches up in one notification."""
+    by_type: dict[str, dict[str, Any]] = {}
+    for body in found:
+        for change in body["changes"]:
+            merged = by_type.get(change["type"])
+            if merged is None:
+                merged = by_type[change["type"]] = {
+                    "type": change["type"],
+                    "newCount": 0,
+                    "updatedCount": 0,
+                }
+            merged["newCount"] += change["newCount"]
+            merged["updatedCount"] += change["updatedCount"]
+            if "newMessageIds" in change:
+                merged.setdefault("newMessageIds", []).extend(change["newMessageIds"])
+    return {**found[-1], "changes": list(by_type.values())}
+
+
 def instant_body(m: Message, owner: Extension) -> dict[str, Any]:
     """An inbound SMS as `message-store/instant?type=SMS` carries it: the message itself, with
     string ids (facts 13.3)."""
