@@ -15,16 +15,21 @@ In one run, on one machine, against the fixed reference of bench/run.py (the bar
    cores the sends keep busy, notifications then lag behind the sends, and the drain says by
    how much.
 
-The receiver is a minimal asyncio HTTP server in this process (it echoes Validation-Token and
-answers 200 with no body). 100 subscriptions need 5 apps (20 per user and app): the fixture is
-bench/fixture.yaml plus apps bench-app-1..5.
+The receiver is a minimal asyncio HTTP server in a process of its own at nice 10
+(`--receiver-nice`; it stands for receivers on other machines; it echoes Validation-Token and
+answers 200 with no body). Each throughput level also reports the CPU milliseconds per send
+of the server process, the delivery process and the receiver. 100 subscriptions need 5 apps
+(20 per user and app): the fixture is bench/fixture.yaml plus apps bench-app-1..5.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import multiprocessing
+import os
 import statistics
 import sys
 import tempfile
@@ -45,6 +50,7 @@ from bench.run import (
     BenchError,
     Server,
     _free_port,
+    _process_tree,
     _servers,
     _uvicorn,
     check,
@@ -59,18 +65,29 @@ LEVELS = (0, 10, 100)
 
 class Receiver:
     """Counts the new messages that notifications announce and remembers when each arrived
-    (perf_counter). Messages, not POSTs: the changes of one store committed together (one group
-    commit of the writer) are one event, so one POST may announce several messages."""
+    (perf_counter, which on Linux is one clock for every process). Messages, not POSTs: the
+    changes of one store committed together (one group commit of the writer) are one event, and
+    a subscriber that is behind gets what is pending for it as one notification.
 
-    def __init__(self) -> None:
+    It runs in a process of its own at CPU priority `nice`: on this one machine it stands for
+    receivers that live on other machines, so it should not take the server's cores from it
+    any more than the delivery process (nice 10) does. The arrivals come back over a pipe."""
+
+    def __init__(self, nice: int) -> None:
         self.arrivals: list[float] = []
         self.cond = threading.Condition()
         self.port = _free_port()
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.nice = nice
+        ours, theirs = multiprocessing.Pipe(duplex=False)
+        self._pipe = ours
+        self._process = multiprocessing.get_context("fork").Process(
+            target=_receive, args=(self.port, nice, theirs), daemon=True
+        )
+        self._reader = threading.Thread(target=self._read, daemon=True)
 
     def start(self) -> None:
-        self._thread.start()
+        self._process.start()
+        self._reader.start()
         deadline = time.monotonic() + 10
         while True:
             try:
@@ -81,14 +98,45 @@ class Receiver:
                     raise BenchError("receiver did not start") from None
                 time.sleep(0.05)
 
-    def _run(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(
-            asyncio.start_server(self._serve, "127.0.0.1", self.port, backlog=1024)
-        )
-        self._loop.run_until_complete(server.serve_forever())
+    def stop(self) -> None:
+        self._process.kill()
+        self._process.join(5)
 
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def cpu_seconds(self) -> float:
+        assert self._process.pid is not None
+        return _cpu_seconds([self._process.pid])
+
+    def _read(self) -> None:
+        with contextlib.suppress(EOFError, OSError):
+            while True:
+                batch = self._pipe.recv()
+                with self.cond:
+                    self.arrivals.extend(batch)
+                    self.cond.notify_all()
+
+    def count(self) -> int:
+        with self.cond:
+            return len(self.arrivals)
+
+    def wait_count(self, count: int, timeout: float) -> float:
+        """The arrival time of the `count`-th new message."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while len(self.arrivals) < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise BenchError(f"new message {count} was not announced in {timeout} s")
+                self.cond.wait(left)
+            return self.arrivals[count - 1]
+
+
+def _receive(port: int, nice: int, pipe: Any) -> None:
+    """The receiver process: echoes Validation-Token, answers 200 with no body, and sends the
+    arrival time of each new message announced back, in batches every few milliseconds."""
+    os.nice(nice)
+    pending: list[float] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -104,10 +152,7 @@ class Receiver:
                     extra = b"Validation-Token: " + token + b"\r\n"
                 elif body:
                     now = time.perf_counter()
-                    announced = _new_messages(body)
-                    with self.cond:
-                        self.arrivals.extend([now] * announced)
-                        self.cond.notify_all()
+                    pending.extend([now] * _new_messages(body))
                 writer.write(b"HTTP/1.1 200 OK\r\n" + extra + b"Content-Length: 0\r\n\r\n")
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
@@ -115,20 +160,43 @@ class Receiver:
         finally:
             writer.close()
 
-    def count(self) -> int:
-        with self.cond:
-            return len(self.arrivals)
+    async def report() -> None:
+        while True:
+            await asyncio.sleep(0.002)
+            if pending:
+                pipe.send(pending[:])
+                pending.clear()
 
-    def wait_count(self, count: int, timeout: float) -> float:
-        """The arrival time of the `count`-th notification."""
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while len(self.arrivals) < count:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise BenchError(f"notification {count} did not arrive in {timeout} s")
-                self.cond.wait(left)
-            return self.arrivals[count - 1]
+    async def main() -> None:
+        server = await asyncio.start_server(serve, "127.0.0.1", port, backlog=1024)
+        reporting = asyncio.create_task(report())
+        async with server:
+            await server.serve_forever()
+        reporting.cancel()
+
+    asyncio.run(main())
+
+
+def _cpu_split(ringlet: Server, receiver: Receiver) -> dict[str, float]:
+    """CPU seconds so far of the server process, its delivery process (and any other
+    descendant), and the receiver."""
+    assert ringlet.proc is not None
+    tree = _process_tree(ringlet.proc.pid)
+    return {
+        "server": _cpu_seconds(tree[:1]),
+        "delivery": _cpu_seconds(tree[1:]),
+        "receiver": receiver.cpu_seconds(),
+    }
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far."""
+    ticks = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _new_messages(body: bytes) -> int:
@@ -227,7 +295,11 @@ def measure_latency(url: str, receiver: Receiver, sends: int) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     report: dict[str, Any] = {"options": {k: str(v) for k, v in vars(args).items()}}
-    with tempfile.TemporaryDirectory(prefix="ringlet-notify-bench-") as tmp, _servers() as started:
+    with (
+        tempfile.TemporaryDirectory(prefix="ringlet-notify-bench-") as tmp,
+        _servers() as started,
+        contextlib.ExitStack() as stack,
+    ):
         workdir = Path(tmp)
         port = _free_port()
         database = args.database or f"sqlite:///{workdir / 'bench.db'}"
@@ -241,8 +313,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         started.append(ringlet)
         ringlet.start()
         ringlet.wait_ready("/_ringlet/health", timeout=60)
-        receiver = Receiver()
+        receiver = Receiver(args.receiver_nice)
         receiver.start()
+        stack.callback(receiver.stop)
 
         print(
             f"latency: {args.sends} sequential sends 102 -> 101, one WebHook subscriber", flush=True
@@ -286,6 +359,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             _drain(receiver, expected, args.drain_timeout)
             rounds = []
             drains = []
+            cpu_before = _cpu_split(ringlet, receiver)
             for _ in range(args.rounds):
                 reference_rounds.append(
                     run_wrk(reference.url, scenario, token102, args.duration, wrk_args)
@@ -296,14 +370,22 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 # Every send of the round notifies each subscriber once.
                 expected = max(expected, before) + timed.requests * level
                 drains.append(_drain(receiver, expected, args.drain_timeout))
+            cpu_after = _cpu_split(ringlet, receiver)
             summary = summarize(rounds)
             del summary["rounds"]
             summary["backlog_drain_s"] = drains
+            sends = sum(r.requests for r in rounds)
+            # CPU per send, timed rounds and their drains: where the machine's time went.
+            summary["cpu_ms_per_send"] = {
+                name: round((cpu_after[name] - cpu_before[name]) * 1000 / max(sends, 1), 3)
+                for name in cpu_after
+            }
             results[str(level)] = summary
             print(
                 f"  {level:>3} subscribers: {summary['requests_per_s']:8.1f} sends/s  "
                 f"p50 {summary['p50_ms']:.2f} ms  p99 {summary['p99_ms']:.2f} ms  "
-                f"(the backlog of each round took {drains} s)",
+                f"(the backlog of each round took {drains} s; CPU ms per send "
+                f"{summary['cpu_ms_per_send']})",
                 flush=True,
             )
         ref = summarize(reference_rounds)
@@ -340,6 +422,12 @@ def main(argv: list[str] | None = None) -> int:
         choices=("inline", "process"),
         default="process",
         help="ringlet's --webhook-delivery (process: a delivery process at a lower priority)",
+    )
+    add(
+        "--receiver-nice",
+        type=int,
+        default=10,
+        help="CPU priority of the receiver's process (it stands for other machines)",
     )
     add("--drain-timeout", type=float, default=900, help="seconds to wait for a backlog")
     add("--database", default=None, help="a PostgreSQL URL instead of a fresh SQLite file")

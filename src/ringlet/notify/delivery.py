@@ -38,7 +38,7 @@ _PARENT_CHECK_S = 1.0
 _STOP_GRACE_S = 10
 
 
-async def deliver(settings: Settings, parent_pid: int | None = None) -> None:
+async def deliver(settings: Settings, parent_pid: int | None = None, nice: int = 0) -> None:
     """Deliver until SIGTERM or SIGINT (or, when `parent_pid` is given, until that process is
     gone: a `ringlet serve` killed outright leaves no delivery process behind)."""
     stopping = asyncio.Event()
@@ -62,6 +62,13 @@ async def deliver(settings: Settings, parent_pid: int | None = None) -> None:
     ).start()
     db = Database(settings.database_url, read_threads=2)
     db.start()
+    if nice:
+        # This thread only (on Linux the nice value is a thread's): the POSTs, timing and
+        # bookkeeping yield to the servers, but the writer thread, started above, keeps the
+        # normal priority. It holds the database's write lock while it records deliveries; at
+        # a low priority it would be preempted holding it, and the servers' writers would wait
+        # behind it (a priority inversion that cost sends more than the POSTs did).
+        os.nice(nice)
     notify = NotificationService(
         db,
         system_clock,
@@ -91,8 +98,6 @@ def _watchdog(asked: threading.Event, parent_pid: int | None, stop: Callable[[],
 
 
 def run(settings: Settings, *, parent_pid: int | None, nice: int) -> None:
-    if nice:
-        os.nice(nice)
     import uvloop  # a dependency, as for the server
 
-    uvloop.run(deliver(settings, parent_pid))
+    uvloop.run(deliver(settings, parent_pid, nice))

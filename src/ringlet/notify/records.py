@@ -3,6 +3,7 @@ caller is scoped to the subscription's owner: account, extension and app."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -314,25 +315,55 @@ class Attempt:
     id: int = 0
 
 
+_ATTEMPT_COLUMNS = (
+    "subscription_id",
+    "event_id",
+    "uuid",
+    "attempt_ms",
+    "status_code",
+    "latency_ms",
+    "error",
+    "redelivery",
+    "envelope",
+)
+
+
+@functools.cache
+def _insert_attempts_sql(paramstyle: str) -> str:
+    mark = "?" if paramstyle == "qmark" else "%s"
+    columns = ", ".join(_ATTEMPT_COLUMNS)
+    return (
+        f"INSERT INTO notification_attempts ({columns}) "
+        f"VALUES ({', '.join([mark] * len(_ATTEMPT_COLUMNS))})"
+    )
+
+
 def add_attempts(conn: Connection, attempts: Sequence[Attempt]) -> None:
-    if attempts:
-        conn.execute(
-            sa.insert(notification_attempts),
+    """Journal attempts, in one statement on the DBAPI cursor: a delivery process under load
+    records thousands a second, inside the write lock the servers' sends wait for."""
+    if not attempts:
+        return
+    cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(
+            _insert_attempts_sql(conn.dialect.paramstyle),
             [
-                {
-                    "subscription_id": a.subscription_id,
-                    "event_id": a.event_id,
-                    "uuid": a.uuid,
-                    "attempt_ms": a.attempt_ms,
-                    "status_code": a.status_code,
-                    "latency_ms": a.latency_ms,
-                    "error": a.error,
-                    "redelivery": a.redelivery,
-                    "envelope": a.envelope.decode(),
-                }
+                (
+                    a.subscription_id,
+                    a.event_id,
+                    a.uuid,
+                    a.attempt_ms,
+                    a.status_code,
+                    a.latency_ms,
+                    a.error,
+                    a.redelivery,
+                    a.envelope.decode(),
+                )
                 for a in attempts
             ],
         )
+    finally:
+        cursor.close()
 
 
 def _attempt(m: Any) -> Attempt:
