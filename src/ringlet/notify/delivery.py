@@ -18,10 +18,12 @@ Several of them (one per `ringlet serve`, say) share the subscriptions through t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -39,8 +41,13 @@ _STOP_GRACE_S = 10
 
 
 async def deliver(settings: Settings, parent_pid: int | None = None, nice: int = 0) -> None:
-    """Deliver until SIGTERM or SIGINT (or, when `parent_pid` is given, until that process is
-    gone: a `ringlet serve` killed outright leaves no delivery process behind)."""
+    """Deliver until SIGTERM or SIGINT; or, started by a server (`parent_pid`), until that
+    server closes this process's stdin: when it has drained its requests and stops, or when it
+    is gone (the kernel closes the pipe of a `ringlet serve` killed outright, so no delivery
+    process is left behind). Such a process ignores SIGTERM and SIGINT: a signal to the
+    process group (Ctrl+C, a supervisor's stop) is for the server, which then stops this
+    process after itself. Stopping first, it would leave the server's last sends to the next
+    start, and the server would take it for a crash."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     asked = threading.Event()
@@ -50,10 +57,12 @@ async def deliver(settings: Settings, parent_pid: int | None = None, nice: int =
         loop.call_soon_threadsafe(stopping.set)
 
     # Python-level handlers: they run even while the loop is busy with a long batch.
-    signal.signal(signal.SIGTERM, stop)
-    # Started by a server, it is stopped by that server (SIGTERM), after the server has drained
-    # its requests: a Ctrl+C that reaches the whole process group is the server's to handle.
-    signal.signal(signal.SIGINT, signal.SIG_IGN if parent_pid else stop)
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, signal.SIG_IGN if parent_pid else stop)
+    if parent_pid:
+        threading.Thread(
+            target=_until_stdin_closes, args=(stop,), name="ringlet-delivery-stdin", daemon=True
+        ).start()
     threading.Thread(
         target=_watchdog,
         args=(asked, parent_pid, stop),
@@ -82,6 +91,13 @@ async def deliver(settings: Settings, parent_pid: int | None = None, nice: int =
     finally:
         await notify.stop()
         db.close()
+
+
+def _until_stdin_closes(stop: Callable[[], None]) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        while sys.stdin.buffer.read(4096):
+            pass
+    stop()
 
 
 def _watchdog(asked: threading.Event, parent_pid: int | None, stop: Callable[[], None]) -> None:

@@ -4,6 +4,7 @@ stopped after the server."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import subprocess
@@ -51,9 +52,10 @@ class DeliveryProcess:
         self._watcher.start()
 
     def _spawn(self) -> None:
-        # Its output goes where the server's goes; it shares the server's process group, so a
-        # signal to the group (Ctrl+C, a supervisor's kill) reaches it too.
-        self._process = subprocess.Popen(self._command, stdin=subprocess.DEVNULL)
+        # Its output goes where the server's goes. It stops when its stdin closes (`stop`, or
+        # this process's end, whatever the cause) and ignores the signals to the process group
+        # it shares with the server (notify/delivery.py).
+        self._process = subprocess.Popen(self._command, stdin=subprocess.PIPE)
 
     def _watch(self) -> None:
         while not self._stopping.is_set():
@@ -73,7 +75,9 @@ class DeliveryProcess:
         process = self._process
         if process is None or process.poll() is not None:
             return
-        process.terminate()
+        assert process.stdin is not None
+        with contextlib.suppress(OSError):
+            process.stdin.close()
         try:
             process.wait(_STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
