@@ -79,6 +79,7 @@ _encode = msgspec.json.Encoder().encode
 _VIEW_TTL_S = 0.5
 # A subscriber behind gets the message-store notifications of at most this many events as one.
 _MERGE_MAX = 100
+_EVENTS_ONLY = frozenset((outbox.EVENTS,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,12 +179,25 @@ class Dispatcher:
             log_background_failure(log, "releasing the WebHook leases failed")
 
     def wake_threadsafe(self, signals: frozenset[str]) -> None:
+        if signals == _EVENTS_ONLY and not self._listening():
+            return  # the usual commit of a send here: not even a turn of the loop
         loop = self._loop
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self.wake, signals)
 
+    def _listening(self) -> bool:
+        """Whether new events have anyone here to go to: a WebHook subscription this process
+        delivers, or a WebSocket session it holds. When not, a commit's wake-up is ignored and
+        the poll (`poll_s`) keeps `seen` current: a send then costs this dispatcher nothing."""
+        if self._progress:
+            return True
+        sink = self.sink()
+        return sink is not None and sink.holds_any()
+
     def wake(self, signals: frozenset[str] = frozenset((outbox.EVENTS,))) -> None:
         """What a commit signalled (store/outbox.py), here or in another process."""
+        if signals == _EVENTS_ONLY and not self._listening():
+            return
         if outbox.RESET in signals:
             self.forget()
         if self.webhooks and (outbox.SUBSCRIPTIONS in signals or outbox.RESET in signals):
@@ -403,6 +417,10 @@ class Dispatcher:
             del self._subs[gone]
         for s in held:
             self._subs[s.id] = s
+            if s.id not in self._progress:
+                # A round brings `seen` up to date first: wake-ups were ignored while there
+                # was no subscription here (_listening).
+                self._wake.set()
             if s.id not in self._progress or (reread and s.id not in self._busy):
                 self._progress[s.id] = _Progress(s.delivered_through, s.failures, s.next_attempt_ms)
         for gone in set(self._progress) - ids:
