@@ -32,6 +32,9 @@ class EventView:
     readable_ids: frozenset[int] = frozenset()
     messages: dict[int, Message] = field(default_factory=dict)
     owner: Extension | None = None
+    # The bodies each filter selects (by its text, ids resolved): the same for every
+    # subscription with that filter, so built once per view. Never changed once built.
+    bodies: dict[str, list[tuple[str, dict[str, Any]]]] = field(default_factory=dict)
 
 
 def notification_uuid(subscription_id: str, event_id: int, filter_text: str) -> str:
@@ -59,7 +62,16 @@ def envelope(
 
 def bodies(f: EventFilter, view: EventView) -> list[tuple[str, dict[str, Any]]]:
     """The bodies `f` selects from the event (usually one; an instant filter gives one per
-    inbound SMS), each with a key that tells notifications of one event apart."""
+    inbound SMS), each with a key that tells notifications of one event apart. Built once per
+    view and filter: a store with 100 subscribers has its event's body made once, not 100
+    times."""
+    found = view.bodies.get(f.text)
+    if found is None:
+        found = view.bodies[f.text] = _bodies(f, view)
+    return found
+
+
+def _bodies(f: EventFilter, view: EventView) -> list[tuple[str, dict[str, Any]]]:
     e = view.event
     if e.kind == STORE and f.kind is Kind.STORE and f.extension_id == e.extension_id:
         changes = []
