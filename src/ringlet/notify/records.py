@@ -3,7 +3,6 @@ caller is scoped to the subscription's owner: account, extension and app."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ringlet.store.raw_sql import insert_sql
 from ringlet.store.schema import notification_attempts, subscriptions
 
 ACTIVE = "Active"
@@ -328,16 +328,6 @@ _ATTEMPT_COLUMNS = (
 )
 
 
-@functools.cache
-def _insert_attempts_sql(paramstyle: str) -> str:
-    mark = "?" if paramstyle == "qmark" else "%s"
-    columns = ", ".join(_ATTEMPT_COLUMNS)
-    return (
-        f"INSERT INTO notification_attempts ({columns}) "
-        f"VALUES ({', '.join([mark] * len(_ATTEMPT_COLUMNS))})"
-    )
-
-
 def add_attempts(conn: Connection, attempts: Sequence[Attempt]) -> None:
     """Journal attempts, in one statement on the DBAPI cursor: a delivery process under load
     records thousands a second, inside the write lock the servers' sends wait for."""
@@ -346,7 +336,7 @@ def add_attempts(conn: Connection, attempts: Sequence[Attempt]) -> None:
     cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.executemany(
-            _insert_attempts_sql(conn.dialect.paramstyle),
+            insert_sql(conn.dialect.paramstyle, "notification_attempts", _ATTEMPT_COLUMNS),
             [
                 (
                     a.subscription_id,

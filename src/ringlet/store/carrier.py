@@ -4,7 +4,6 @@ the transaction)."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -13,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ringlet.domain.enums import MessageStatus
+from ringlet.store.raw_sql import insert_sql
 from ringlet.store.schema import (
     carrier_outbox,
     carrier_rules,
@@ -86,14 +86,6 @@ _ENQUEUE_COLUMNS = (
 )
 
 
-@functools.cache
-def _enqueue_sql(paramstyle: str) -> str:
-    mark = "?" if paramstyle == "qmark" else "%s"
-    columns = ", ".join(_ENQUEUE_COLUMNS)
-    marks = ", ".join([mark] * len(_ENQUEUE_COLUMNS))
-    return f"INSERT INTO carrier_outbox ({columns}) VALUES ({marks})"
-
-
 def enqueue(
     conn: Connection,
     *,
@@ -111,7 +103,10 @@ def enqueue(
     values = (account_id, extension_id, message_id, from_number, to_number, text, STAGE_SUBMIT)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
-        cursor.execute(_enqueue_sql(conn.dialect.paramstyle), (*values, due_ms, 0))
+        cursor.execute(
+            insert_sql(conn.dialect.paramstyle, "carrier_outbox", _ENQUEUE_COLUMNS),
+            (*values, due_ms, 0),
+        )
     finally:
         cursor.close()
 

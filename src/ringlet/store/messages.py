@@ -5,7 +5,6 @@ threads.py, the encoding of a message's parties in parties.py."""
 from __future__ import annotations
 
 import dataclasses
-import functools
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from ringlet.domain.model import Message, NewMessage
 from ringlet.message_json import StoredRecord, fixed_members
 from ringlet.store import outbox, store_versions
 from ringlet.store.parties import decode_parties, encode_parties
+from ringlet.store.raw_sql import insert_sql
 from ringlet.store.schema import (
     department_members,
     messages,
@@ -83,18 +83,6 @@ _INSERT_COLUMNS = (
 )
 
 
-@functools.cache
-def _insert_sql(paramstyle: str) -> str:
-    """`INSERT ... RETURNING id` as plain SQL for the driver's placeholder style. Every send
-    runs it once per copy on the writer thread: going straight to the DBAPI cursor costs a
-    fraction of building and executing a SQLAlchemy statement, and the writer thread shares the
-    GIL with the event loop."""
-    mark = "?" if paramstyle == "qmark" else "%s"
-    columns = ", ".join(_INSERT_COLUMNS)
-    marks = ", ".join([mark] * len(_INSERT_COLUMNS))
-    return f"INSERT INTO messages ({columns}) VALUES ({marks}) RETURNING id"
-
-
 def _insert_row(copy: NewMessage, now_ms: int) -> tuple[Any, ...]:
     sms = copy.type is MessageType.SMS
     return (
@@ -120,7 +108,9 @@ def _insert_row(copy: NewMessage, now_ms: int) -> tuple[Any, ...]:
 def insert_messages(conn: Connection, copies: Sequence[NewMessage], now_ms: int) -> list[int]:
     """Store every copy of one message, inside the caller's transaction; returns their ids in
     the same order. One row per statement, so each id is known to belong to its copy."""
-    sql = _insert_sql(conn.dialect.paramstyle)
+    # Plain SQL on the DBAPI cursor: this runs once per copy on the writer thread, which shares
+    # the GIL with the event loop (store/raw_sql.py).
+    sql = insert_sql(conn.dialect.paramstyle, "messages", _INSERT_COLUMNS, returning="id")
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         ids = []

@@ -19,7 +19,6 @@ A job of a group commit whose savepoint is rolled back drops its own records
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from ringlet.store.raw_sql import insert_sql
 from ringlet.store.schema import notification_events
 
 CHANNEL = "ringlet_outbox"
@@ -165,13 +165,7 @@ def _fold(records: Sequence[tuple[Any, ...]]) -> list[tuple[int, int, str, bytes
     return rows
 
 
-@functools.cache
-def _insert_sql(paramstyle: str) -> str:
-    mark_ = "?" if paramstyle == "qmark" else "%s"
-    return (
-        "INSERT INTO notification_events (account_id, extension_id, kind, payload, created_ms) "
-        f"VALUES ({mark_}, {mark_}, {mark_}, {mark_}, {mark_})"
-    )
+_EVENT_COLUMNS = ("account_id", "extension_id", "kind", "payload", "created_ms")
 
 
 def _write(conn: Connection, now_ms: int) -> None:
@@ -188,7 +182,7 @@ def _write(conn: Connection, now_ms: int) -> None:
         if rows:
             if postgresql:
                 cursor.execute(f"SELECT pg_advisory_xact_lock({_ORDER_LOCK})")
-            sql = _insert_sql(conn.dialect.paramstyle)
+            sql = insert_sql(conn.dialect.paramstyle, "notification_events", _EVENT_COLUMNS)
             cursor.executemany(sql, [(a, e, k, p.decode(), now_ms) for a, e, k, p in rows])
         if postgresql:
             # Delivered at COMMIT, to every process LISTENing, on any host.
