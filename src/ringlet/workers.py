@@ -20,11 +20,12 @@ import dataclasses
 import json
 import os
 from pathlib import Path
-from typing import Final
-
-from starlette.applications import Starlette
+from typing import TYPE_CHECKING, Final
 
 from ringlet.config import Settings
+
+if TYPE_CHECKING:
+    from ringlet.api.entry import RingletApp
 
 SETTINGS_ENV: Final = "RINGLET_WORKER_SETTINGS"
 
@@ -42,7 +43,7 @@ def _imported_settings() -> Settings:
     return Settings(**values)
 
 
-def app() -> Starlette:
+def app() -> RingletApp:
     """The application of one worker process (uvicorn's factory)."""
     from ringlet.api.app import create_app
     from ringlet.bootstrap import build

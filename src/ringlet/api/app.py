@@ -15,13 +15,14 @@ from starlette.types import Receive, Scope, Send
 
 from ringlet.api.auth import authenticate
 from ringlet.api.context import Ctx
+from ringlet.api.entry import RingletApp
 from ringlet.api.errors import (
     error_response,
     handle_http_exception,
     handle_ringlet_error,
     handle_unexpected,
 )
-from ringlet.api.middleware.stack import http_middleware
+from ringlet.api.middleware.stack import Gates, http_middleware
 from ringlet.api.rate_limit import RateLimiter, auth_key
 from ringlet.api.router import IndexedRouter
 from ringlet.api.routes import OPERATIONS, Operation
@@ -105,7 +106,7 @@ class _Endpoint:
         return response
 
 
-def create_app(services: Services) -> Starlette:
+def create_app(services: Services) -> RingletApp:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         services.db.start()
@@ -131,10 +132,11 @@ def create_app(services: Services) -> Starlette:
         for op in OPERATIONS
     ]
     routes.append(WebSocketRoute(gateway.GATEWAY_PATH, gateway.endpoint, name="webSocketGateway"))
+    gates = Gates.from_settings(services.settings)
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
-        middleware=http_middleware(services.settings),
+        middleware=http_middleware(services.settings, gates),
         exception_handlers={
             RingletError: handle_ringlet_error,
             HTTPException: handle_http_exception,
@@ -145,6 +147,7 @@ def create_app(services: Services) -> Starlette:
     )
     # The same routes and lifespan, matched faster (api/router.py). Set before the first
     # request, when Starlette builds its middleware stack around `app.router`.
-    app.router = IndexedRouter(routes, lifespan=lifespan)
+    router = IndexedRouter(routes, lifespan=lifespan)
+    app.router = router
     app.state.services = services
-    return app
+    return RingletApp(app, router, gates, direct=not services.settings.access_log)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from starlette.requests import Request
 
+from ringlet.api.headers import header as header_of
 from ringlet.domain.errors import AuthorizationMalformed, AuthorizationMissing
 from ringlet.domain.model import Caller
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 def access_token_of(request: Request) -> str:
     """`Authorization: Bearer <t>` (the scheme in any case: the SDKs send `bearer` and
     `Bearer`), or `?access_token=<t>` as signed URLs carry it."""
-    header = request.headers.get("authorization")
+    header = header_of(request, b"authorization")
     if header is None:
         token = request.query_params.get("access_token")
         if token:

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import msgspec
 from starlette.requests import Request
 
+from ringlet.api.headers import header
 from ringlet.domain.errors import (
     InvalidParameter,
     RequestTooLarge,
@@ -38,7 +39,7 @@ _MISSING_FIELD = re.compile(r"missing required field `([^`]+)`")
 
 
 async def read_body(request: Request, limit: int) -> bytes:
-    declared = request.headers.get("content-length")
+    declared = header(request, b"content-length")
     if declared is not None and declared.isascii() and declared.isdigit() and int(declared) > limit:
         raise RequestTooLarge(limit)
     chunks: list[bytes] = []
@@ -126,4 +127,4 @@ def decode_json(raw: bytes, content_type: str | None, into: type[T]) -> T:
 
 async def read_json(request: Request, into: type[T], limit: int = DEFAULT_MAX_BODY_BYTES) -> T:
     raw = await read_body(request, limit)
-    return decode_json(raw, request.headers.get("content-type"), into)
+    return decode_json(raw, header(request, b"content-type"), into)

@@ -8,7 +8,10 @@
   body (at most 16 MiB, a fixture; 1 MiB for the API), so that trickling a body byte by byte
   holds nothing for long. The handler then sees the client as gone (a debug line);
 - a bound on open connections: beyond `max_connections`, a new connection's request is
-  answered 503 CMN-211 with `Retry-After` and the connection closed, instead of being held.
+  answered 503 CMN-211 with `Retry-After` and the connection closed, instead of being held;
+- (httptools) a response's head leaves with its body, in one write: uvicorn writes the two
+  apart, each a system call and, with TCP_NODELAY, a packet of its own that the client reads
+  apart too (`_HeadWithBody`).
 
 A deadline that passes closes the connection, as uvicorn's keep-alive timeout does. The idle
 time between requests on a keep-alive connection is uvicorn's `timeout_keep_alive`.
@@ -152,11 +155,51 @@ try:  # httptools is an optional speed-up of uvicorn
 except ImportError:  # pragma: no cover - httptools not installed
     _HttpTools = None  # type: ignore[assignment,misc]
 
+
+class _HeadWithBody:
+    """The transport a request's cycle writes to: holds the response head (status line and
+    headers, one write) until the first write of the body, and sends the two as one. Anything
+    else (an interim `100 Continue`) goes straight through, and `flush` (at the end of every
+    response: a HEAD's head has no body to go with) or `close` sends what is held."""
+
+    __slots__ = ("_head", "_transport")
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._head: bytes | None = None
+
+    def write(self, data: bytes) -> None:
+        if self._head is not None:
+            data, self._head = self._head + data, None
+        elif data.startswith(b"HTTP/") and not data.startswith(b"HTTP/1.1 1"):
+            self._head = data
+            return
+        self._transport.write(data)
+
+    def flush(self) -> None:
+        if self._head is not None:
+            head, self._head = self._head, None
+            self._transport.write(head)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
 if _HttpTools is not None:
 
     class HttpToolsProtocol(_Deadlines, _HttpTools):
+        _coalescing: _HeadWithBody
+
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
+            self._coalescing = _HeadWithBody(transport)
             self._admit()
 
         def connection_lost(self, exc: Exception | None) -> None:
@@ -166,12 +209,16 @@ if _HttpTools is not None:
         def on_headers_complete(self) -> None:
             self._arm(self._limits.body_timeout)
             super().on_headers_complete()
+            cycle = self.cycle
+            if cycle is not None and cycle.transport is self.transport:  # not yet running
+                cycle.transport = self._coalescing  # type: ignore[assignment]
 
         def on_message_complete(self) -> None:
             self._disarm()
             super().on_message_complete()
 
         def on_response_complete(self) -> None:
+            self._coalescing.flush()
             super().on_response_complete()
             if not self.transport.is_closing() and not self.pipeline:
                 self._arm(self._limits.header_timeout)

@@ -17,23 +17,65 @@ turns. Measured in bench `busy` on a 2-core machine at load 8-9: with 128, max 1
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from typing import Final
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-_NEVER_WAITS: Final = frozenset({"/_ringlet/health"})
+NEVER_WAITS: Final = frozenset({"/_ringlet/health"})
+
+
+class Admission:
+    """The bound itself, one per application: shared by the layer below and by the entry
+    point's direct path (api/entry.py), so that both count against it.
+
+    A turn freed goes straight to the longest waiter, so nobody overtakes a waiting request.
+    Written out rather than an asyncio.Semaphore: the semaphore's `acquire` scans its waiters
+    with a generator on every call, a cost paid by every request of the send path."""
+
+    __slots__ = ("_free", "_waiters")
+
+    def __init__(self, max_active: int) -> None:
+        self._free = max_active
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    async def __aenter__(self) -> None:
+        if self._free > 0 and not self._waiters:
+            self._free -= 1
+            return
+        turn = asyncio.get_running_loop().create_future()
+        self._waiters.append(turn)
+        try:
+            await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():
+                self._leave()  # handed a turn just as it was cancelled: pass it on
+            else:
+                self._waiters.remove(turn)
+            raise
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self._leave()
+
+    def _leave(self) -> None:
+        while self._waiters:
+            turn = self._waiters.popleft()
+            if not turn.done():
+                turn.set_result(None)  # the turn passes on; `_free` stays as it is
+                return
+        self._free += 1
 
 
 class AdmissionMiddleware:
-    __slots__ = ("_slots", "app")
+    __slots__ = ("_admission", "app")
 
-    def __init__(self, app: ASGIApp, max_active: int) -> None:
+    def __init__(self, app: ASGIApp, admission: Admission) -> None:
         self.app = app
-        self._slots = asyncio.Semaphore(max_active)
+        self._admission = admission
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in _NEVER_WAITS:
+        if scope["type"] != "http" or scope["path"] in NEVER_WAITS:
             await self.app(scope, receive, send)
             return
-        async with self._slots:
+        async with self._admission:
             await self.app(scope, receive, send)

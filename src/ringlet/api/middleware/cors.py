@@ -52,7 +52,8 @@ MAX_AGE_SECONDS: Final = 7200
 # Named in the preflight so that the refusal says which header to fix.
 _ORIGIN: Final = "Origin"
 _REQUEST_METHOD: Final = "Access-Control-Request-Method"
-_VARY_ORIGIN: Final = (b"vary", b"Origin")
+# Added to every answer to a request without Origin (here and in api/entry.py).
+VARY_ORIGIN: Final = (b"vary", b"Origin")
 
 
 def parse_origins(setting: str) -> tuple[str, ...]:
@@ -123,7 +124,7 @@ def _with_vary_origin(send: Send) -> Send:
     # A separate `Vary` field line: HTTP reads several as one comma-separated list.
     async def send_with_vary(message: Message) -> None:
         if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", ()), _VARY_ORIGIN]
+            message["headers"] = [*message.get("headers", ()), VARY_ORIGIN]
         await send(message)
 
     return send_with_vary

@@ -60,6 +60,17 @@ class HostPolicy:
                 if name:
                     names.add(name.lower())
         self.names = frozenset(names | addresses)
+        self._accepted: set[bytes] = set()
+
+    def accepts(self, value: bytes) -> bool:
+        """`allows`, remembering the values it accepted (a set lookup for the usual request)."""
+        if value in self._accepted:
+            return True
+        if not self.allows(value.decode("latin-1")):
+            return False
+        if len(self._accepted) < _REMEMBERED:
+            self._accepted.add(value)
+        return True
 
     def allows(self, value: str) -> bool:
         match = _HOST.fullmatch(value)
@@ -103,12 +114,11 @@ def _is_local(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
 
 
 class HostMiddleware:
-    __slots__ = ("_accepted", "app", "policy")
+    __slots__ = ("app", "policy")
 
-    def __init__(self, app: ASGIApp, listen_host: str) -> None:
+    def __init__(self, app: ASGIApp, policy: HostPolicy) -> None:
         self.app = app
-        self.policy = HostPolicy(listen_host)
-        self._accepted: set[bytes] = set()
+        self.policy = policy
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -116,13 +126,7 @@ class HostMiddleware:
             return
         values = [value for key, value in scope["headers"] if key == b"host"]
         if len(values) == 1:
-            value = values[0]
-            if value in self._accepted:
-                await self.app(scope, receive, send)
-                return
-            if self.policy.allows(value.decode("latin-1")):
-                if len(self._accepted) < _REMEMBERED:
-                    self._accepted.add(value)
+            if self.policy.accepts(values[0]):
                 await self.app(scope, receive, send)
                 return
         elif not values and scope.get("http_version") == "1.0":

@@ -31,6 +31,11 @@ _HEADER_KEY: Final = HEADER.lower().encode("latin-1")
 _PARAMETER_MARK: Final = PARAMETER.encode("latin-1") + b"="
 
 
+def may_tunnel(headers: dict[bytes, bytes], query_string: bytes) -> bool:
+    """False when the request surely tunnels no method: neither the header nor the parameter."""
+    return _HEADER_KEY in headers or _PARAMETER_MARK in query_string
+
+
 class MethodOverrideMiddleware:
     __slots__ = ("app",)
 

@@ -31,6 +31,13 @@ def new_request_id() -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{_VARIANT[h[16]]}{h[17:20]}-{h[20:]}"
 
 
+def assign_request_id(scope: Scope) -> tuple[bytes, bytes]:
+    """A new id for the request of `scope`, kept in the scope; returns its response header."""
+    rid = new_request_id()
+    scope[_SCOPE_KEY] = rid
+    return (_HEADER_NAME, rid.encode("ascii"))
+
+
 def request_id(scope: Scope) -> str | None:
     """The id of the request `scope` belongs to (None outside RequestIdMiddleware)."""
     value = scope.get(_SCOPE_KEY)
@@ -50,9 +57,7 @@ class RequestIdMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        rid = new_request_id()
-        scope[_SCOPE_KEY] = rid
-        header = (_HEADER_NAME, rid.encode("ascii"))
+        header = assign_request_id(scope)
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -16,32 +16,51 @@
 3b. AdmissionMiddleware: the bound on requests worked on at once, which the health check
    skips; after the Host check so that a refused request does not wait for a turn.
 4. MethodOverrideMiddleware: innermost, so that the router sees the tunnelled method.
+
+The usual API request skips these layers (api/entry.py) but meets the same rules: it shares
+their state (`Gates`: the admission bound, the Host policy and its memory) and their code.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from starlette.middleware import Middleware
 
 from ringlet.api.middleware.access_log import AccessLogMiddleware
-from ringlet.api.middleware.admission import AdmissionMiddleware
+from ringlet.api.middleware.admission import Admission, AdmissionMiddleware
 from ringlet.api.middleware.cors import CorsMiddleware
-from ringlet.api.middleware.host import HostMiddleware
+from ringlet.api.middleware.host import HostMiddleware, HostPolicy
 from ringlet.api.middleware.method_override import MethodOverrideMiddleware
 from ringlet.api.middleware.request_id import RequestIdMiddleware
 from ringlet.api.middleware.server_errors import ServerErrorsMiddleware
 from ringlet.config import Settings
 
 
-def http_middleware(settings: Settings) -> list[Middleware]:
+@dataclass(frozen=True, slots=True)
+class Gates:
+    """What the layers hold across requests, one per application."""
+
+    admission: Admission
+    host_policy: HostPolicy | None  # None with --public-url: Host is not checked
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Gates:
+        policy = HostPolicy(settings.host) if settings.public_url is None else None
+        return cls(Admission(settings.max_active_requests), policy)
+
+
+def http_middleware(settings: Settings, gates: Gates | None = None) -> list[Middleware]:
+    gates = gates or Gates.from_settings(settings)
     layers = [
         Middleware(RequestIdMiddleware),
         Middleware(CorsMiddleware, origins=settings.cors_origins),
-        Middleware(AdmissionMiddleware, max_active=settings.max_active_requests),
+        Middleware(AdmissionMiddleware, admission=gates.admission),
         Middleware(ServerErrorsMiddleware),
         Middleware(MethodOverrideMiddleware),
     ]
-    if settings.public_url is None:
-        layers.insert(2, Middleware(HostMiddleware, listen_host=settings.host))
+    if gates.host_policy is not None:
+        layers.insert(2, Middleware(HostMiddleware, policy=gates.host_policy))
     if settings.access_log:
         layers.insert(0, Middleware(AccessLogMiddleware))
     return layers

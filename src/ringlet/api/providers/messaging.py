@@ -10,6 +10,7 @@ from starlette.responses import Response
 from ringlet.api import wire
 from ringlet.api.body import read_json
 from ringlet.api.context import Ctx
+from ringlet.api.headers import header
 from ringlet.api.multipart import is_multipart_form, read_multipart_request
 from ringlet.api.responses import json_response
 from ringlet.domain.access import Reach
@@ -59,7 +60,7 @@ class _CreatePager(msgspec.Struct):
 async def create_sms_message(ctx: Ctx) -> Response:
     extension_id = ctx.extension_id(Reach.OWN_ONLY)
     limit = ctx.services.settings.max_body_bytes
-    content_type = ctx.request.headers.get("content-type")
+    content_type = header(ctx.request, b"content-type")
     if content_type is not None and is_multipart_form(content_type):
         # The Python SDK's MultipartBuilder (facts 7.4): the request in a part named `json`.
         multipart = await read_multipart_request(
