@@ -565,3 +565,19 @@ def test_every_answer_has_its_own_request_id(api, raw, account, client_for) -> N
     ]
     ids = [request_id(response) for response in answers]
     assert len(set(ids)) == len(ids)
+
+
+def test_forwarded_headers_are_not_read(
+    account: ProvisionedAccount, client_for: Callable[..., ApiClient]
+) -> None:
+    """The uris keep the scheme the server was reached by, whatever a peer claims (a proxy in
+    front gives the server --public-url instead)."""
+    client = client_for(account, "101")
+    claims = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-For": "203.0.113.9",
+        "Forwarded": "proto=https",
+    }
+    answer = client.get(EXT, headers=claims)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["uri"].startswith(f"{client.base_url}/restapi/"), answer.json()["uri"]
