@@ -26,7 +26,6 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-import psycopg
 import sqlalchemy as sa
 
 from ringlet.store.database import is_sqlite, normalize_url
@@ -56,6 +55,9 @@ def listener(
     conninfo = made.render_as_string(hide_password=False)
 
     async def listen() -> None:
+        # Imported here: on SQLite psycopg is never loaded (about 5 MiB of each process).
+        import psycopg
+
         while True:
             try:
                 conn = await psycopg.AsyncConnection.connect(conninfo, autocommit=True)
