@@ -28,3 +28,10 @@ def test_migrations_match_the_schema_and_are_idempotent(backend: str, tmp_path: 
             assert set(metadata.tables) <= tables
         finally:
             engine.dispose()
+
+
+def test_the_newest_revision_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    assert migrate.newest_revision() == script.get_current_head()
