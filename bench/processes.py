@@ -209,7 +209,9 @@ def _engine(url: str) -> sa.engine.Engine:
     return sa.create_engine("postgresql+psycopg://" + url.split("://", 1)[1])
 
 
-def check_exactly_once(engine: sa.engine.Engine, tag: str, runs: list[tuple[WrkResult, int]]):
+def check_exactly_once(
+    engine: sa.engine.Engine, tag: str, runs: list[tuple[WrkResult, int]]
+) -> dict[str, Any]:
     """Each text of this run stored as two copies, outbound and inbound; as many texts as
     acknowledged sends, give or take the requests wrk left in flight."""
     time.sleep(1.0)  # the last sends wrk did not wait for are answered meanwhile
@@ -277,7 +279,9 @@ def check_lists(servers: Mapping[str, Server], token: str) -> dict[str, Any]:
 # -- the run ------------------------------------------------------------------------------------
 
 
-def _ringlet(name: str, db_url: str, workdir: Path, args: argparse.Namespace, workers: int):
+def _ringlet(
+    name: str, db_url: str, workdir: Path, args: argparse.Namespace, workers: int
+) -> Server:
     port = _free_port()
     command = [
         sys.executable, "-m", "ringlet", "serve", "--host", "127.0.0.1", "--port", str(port),
@@ -356,9 +360,11 @@ def measure(
     return runs
 
 
-def summarize(scenario: str, runs: dict[str, list[Run]], args: argparse.Namespace):
+def summarize(
+    scenario: str, runs: dict[str, list[Run]], args: argparse.Namespace
+) -> dict[str, Any]:
     def median(target: str, field: str) -> float:
-        return statistics.median(getattr(r, field) for r in runs[target])
+        return float(statistics.median(getattr(r, field) for r in runs[target]))
 
     one = median("one", "requests_per_s")
     reference = median("reference", "requests_per_s")
