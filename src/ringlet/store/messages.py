@@ -61,7 +61,6 @@ def message_from_row(row: Row[tuple[Any, ...]]) -> Message:
 
 # -- writing ------------------------------------------------------------------------------------
 
-# One statement for every copy of a message; RETURNING in parameter order gives their ids.
 # The columns every insert writes, in the order of `_insert_row`.
 _INSERT_COLUMNS = (
     "account_id",
@@ -83,8 +82,15 @@ _INSERT_COLUMNS = (
 )
 
 
-def _insert_row(copy: NewMessage, now_ms: int) -> tuple[Any, ...]:
+def _insert_row(
+    copy: NewMessage, now_ms: int, encoded: tuple[str, str] | None = None
+) -> tuple[Any, ...]:
+    """The row of `copy`; `encoded`: its parties and fixed JSON, when already built."""
     sms = copy.type is MessageType.SMS
+    parties, fixed_json = encoded or (
+        encode_parties(copy.sender, copy.recipients),
+        fixed_members(copy, now_ms),
+    )
     return (
         copy.account_id,
         copy.extension_id,
@@ -92,8 +98,8 @@ def _insert_row(copy: NewMessage, now_ms: int) -> tuple[Any, ...]:
         copy.direction.value,
         copy.conversation_id,
         copy.subject,
-        encode_parties(copy.sender, copy.recipients),
-        fixed_members(copy, now_ms),
+        parties,
+        fixed_json,
         copy.sender.phone_number if sms else None,
         copy.recipients[0].phone_number if sms and copy.recipients else None,
         copy.read_status.value,
@@ -105,21 +111,41 @@ def _insert_row(copy: NewMessage, now_ms: int) -> tuple[Any, ...]:
     )
 
 
+# A message with more copies than this (a Pager to a department, R10) builds their rows first
+# (most of them alike) and, on PostgreSQL, sends them as one pipelined batch: one round trip
+# per copy would be most of the send.
+_SINGLE_ROW_COPIES = 2
+
+
 def insert_messages(conn: Connection, copies: Sequence[NewMessage], now_ms: int) -> list[int]:
     """Store every copy of one message, inside the caller's transaction; returns their ids in
     the same order. One row per statement, so each id is known to belong to its copy."""
     # Plain SQL on the DBAPI cursor: this runs once per copy on the writer thread, which shares
     # the GIL with the event loop (store/raw_sql.py).
     sql = insert_sql(conn.dialect.paramstyle, "messages", _INSERT_COLUMNS, returning="id")
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    many = len(copies) > _SINGLE_ROW_COPIES
+    rows = _fan_out_rows(copies, now_ms) if many else [_insert_row(c, now_ms) for c in copies]
+    cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         ids = []
         store_versions.touch(conn, {copy.extension_id for copy in copies})
-        for copy in copies:
-            cursor.execute(sql, _insert_row(copy, now_ms))
-            row = cursor.fetchone()
-            assert row is not None  # RETURNING yields the inserted row
-            ids.append(int(row[0]))
+        if many and conn.dialect.name == "postgresql":
+            # psycopg: the statement prepared once, the rows pipelined (one round trip), and a
+            # result set per row, in order.
+            cursor.executemany(sql, rows, returning=True)
+            while True:
+                row = cursor.fetchone()
+                assert row is not None  # RETURNING yields the inserted row
+                ids.append(int(row[0]))
+                if not cursor.nextset():
+                    break
+        else:  # sqlite3 returns no rows from executemany, and has no round trips to save
+            for values in rows:
+                cursor.execute(sql, values)
+                row = cursor.fetchone()
+                assert row is not None
+                ids.append(int(row[0]))
+        assert len(ids) == len(copies)
         outbox.new_messages(
             conn,
             (
@@ -130,6 +156,30 @@ def insert_messages(conn: Connection, copies: Sequence[NewMessage], now_ms: int)
         return ids
     finally:
         cursor.close()
+
+
+def _fan_out_rows(copies: Sequence[NewMessage], now_ms: int) -> list[tuple[Any, ...]]:
+    """`_insert_row` of each copy. A fan-out's inbound copies differ only in their store: their
+    encoded parties and fixed JSON (which do not depend on the store) are built once."""
+    encoded: dict[tuple[Any, ...], tuple[str, str]] = {}
+    rows = []
+    for copy in copies:
+        key = (
+            copy.type,
+            copy.direction,
+            copy.sender,
+            copy.recipients,
+            copy.conversation_id,
+            copy.pg_to_department,
+        )
+        parts = encoded.get(key)
+        if parts is None:
+            parts = encoded[key] = (
+                encode_parties(copy.sender, copy.recipients),
+                fixed_members(copy, now_ms),
+            )
+        rows.append(_insert_row(copy, now_ms, parts))
+    return rows
 
 
 def update_messages(

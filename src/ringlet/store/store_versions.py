@@ -23,6 +23,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 _TOUCHED = "ringlet.touched_stores"
+# Up to this many stores touched (a send between two extensions), one statement each.
+_ONE_BY_ONE = 2
 
 
 def touch(conn: Connection, extension_ids: Iterable[int]) -> None:
@@ -63,8 +65,13 @@ def _bump_touched(conn: Connection) -> None:
     cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         bump = _sql(conn.dialect.paramstyle)[0]
-        for extension_id in sorted(touched):
-            cursor.execute(bump, (extension_id,))
+        if len(touched) <= _ONE_BY_ONE:
+            for extension_id in sorted(touched):
+                cursor.execute(bump, (extension_id,))
+        else:
+            # A fan-out (a Pager to a department): one batch, still in ascending order, which
+            # psycopg pipelines (one round trip rather than one per store).
+            cursor.executemany(bump, [(extension_id,) for extension_id in sorted(touched)])
     finally:
         cursor.close()
 
