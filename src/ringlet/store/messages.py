@@ -84,6 +84,14 @@ _INSERT_COLUMNS = (
 
 
 def _insert_row(copy: NewMessage, now_ms: int) -> tuple[Any, ...]:
+    return history_row(copy, Availability.ALIVE, now_ms, now_ms)
+
+
+def history_row(
+    copy: NewMessage, availability: Availability, creation_ms: int, modified_ms: int
+) -> tuple[Any, ...]:
+    """The row of one copy as `insert_messages` writes it, for a copy whose times and
+    availability are its own (an imported message: `insert_history`)."""
     sms = copy.type is MessageType.SMS
     return (
         copy.account_id,
@@ -93,15 +101,15 @@ def _insert_row(copy: NewMessage, now_ms: int) -> tuple[Any, ...]:
         copy.conversation_id,
         copy.subject,
         encode_parties(copy.sender, copy.recipients),
-        fixed_members(copy, now_ms),
+        fixed_members(copy, creation_ms),
         copy.sender.phone_number if sms else None,
         copy.recipients[0].phone_number if sms and copy.recipients else None,
         copy.read_status.value,
-        Availability.ALIVE.value,
+        availability.value,
         copy.message_status.value,
         copy.pg_to_department,
-        now_ms,
-        now_ms,
+        creation_ms,
+        modified_ms,
     )
 
 
@@ -128,6 +136,21 @@ def insert_messages(conn: Connection, copies: Sequence[NewMessage], now_ms: int)
             ),
         )
         return ids
+    finally:
+        cursor.close()
+
+
+def insert_history(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Store copies built by `history_row`, many to a statement, inside the caller's
+    transaction: the bulk import of message history (services/history_import.py). Their
+    stores are touched (store_versions) by the caller; no notification is recorded: history
+    is not news, and clients learn of it through message-sync (lastModifiedTime) or a list."""
+    if not rows:
+        return
+    sql = insert_sql(conn.dialect.paramstyle, "messages", _INSERT_COLUMNS)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, rows)
     finally:
         cursor.close()
 
