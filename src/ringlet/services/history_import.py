@@ -438,6 +438,10 @@ def _import(
     store.insert_history(conn, batch)
     count += len(batch)
     created = importer.finish()
+    if conn.dialect.name == "postgresql" and count:
+        # The planner's statistics, for the first lists after a large import (autovacuum would
+        # only gather them later).
+        conn.exec_driver_sql("ANALYZE messages")
     return ImportReport(count, dict(importer.stores), created)
 
 
