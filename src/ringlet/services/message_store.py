@@ -79,9 +79,9 @@ class MessageStoreService:
             require_extension(self.caches, conn, account_id, extension_id)
             if selection is None:
                 return [], False
-            # distinctConversations is not memoised: a conversation's newest message is the one
-            # with the highest id, which need not be the newest by creation time (clocks of
-            # several processes), so a moving window can change a conversation's representative.
+            # distinctConversations is not memoised: its page is not a run of the window's
+            # records (each conversation's newest), which is what the memo's sliding window
+            # assumes (services/page_memo.py).
             memoised = not selection.distinct_conversations
             if memoised:
                 version = store_versions.current(conn, extension_id)  # before the page: see there

@@ -147,22 +147,18 @@ messages = sa.Table(
 # The list's default query: one extension's newest messages of one availability, walked
 # backwards in exactly the list's order (creation time, then id), so that a page reads only its
 # own rows. SQLite appends the rowid (= id) to every index anyway; PostgreSQL needs id spelled out
-# or it sorts each run of equal creation times. The columns after id are read, not sorted on:
-# distinctConversations groups the window by conversation from the index alone, and R12's test
-# reads the type there (migration 0008).
+# or it sorts each run of equal creation times.
 sa.Index(
     "ix_messages_store",
     messages.c.extension_id,
     messages.c.availability,
     messages.c.creation_ms,
     messages.c.id,
-    messages.c.conversation_id,
-    messages.c.type,
-    messages.c.account_id,
 )
 # message-sync ISync: what changed in one extension's store since a time.
 sa.Index("ix_messages_modified", messages.c.extension_id, messages.c.modified_ms)
-# The list of one conversation, in the list's order; deleting a conversation's Alive messages.
+# The list of one conversation, in the list's order; deleting a conversation's Alive messages;
+# distinctConversations' test that no newer message of a conversation is selected.
 sa.Index(
     "ix_messages_conversation",
     messages.c.extension_id,
