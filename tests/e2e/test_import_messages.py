@@ -110,6 +110,18 @@ def _history(acct: ProvisionedAccount, now: datetime) -> list[dict[str, Any]]:
             "creationTime": _iso(now - timedelta(minutes=20)),
             "pgToDepartment": True,
         },
+        # Older than the line before it, later in the file (a higher id): the conversation's
+        # newest is still "Yes!".
+        {
+            **common,
+            "extension": "102",
+            "type": "SMS",
+            "direction": "Outbound",
+            "from": {"phoneNumber": bob.number},
+            "to": [{"phoneNumber": friend}],
+            "text": "Earlier",
+            "creationTime": _iso(now - timedelta(hours=3)),
+        },
         # Old and deleted: out of the default list, readable by id.
         {
             **common,
@@ -136,16 +148,17 @@ def test_imported_history_is_listed_read_synced_and_continued(
     done = ringlet("import-messages", path, "--database", srv.database_url, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith(
-        f"Imported {path}: 6 messages into 3 message store(s): "
-        "extension 101 (1), 102 (4), 103 (1); 2 Pager conversation(s) created in "
+        f"Imported {path}: 7 messages into 3 message store(s): "
+        "extension 101 (1), 102 (5), 103 (1); 2 Pager conversation(s) created in "
     ), done.stdout
     srv.start()
     bob, olivia = acct.ext("102"), acct.ext("101")
     with ApiClient(srv.base_url, validator=spec_validator) as api:
         b = api.login(acct, "102")
         listed = records(b)
-        assert [m["subject"] for m in listed] == ["Stand-up in 5", "Yes!", "Are you there?"]
-        pager, sent, received = listed
+        subjects = [m["subject"] for m in listed]
+        assert subjects == ["Stand-up in 5", "Yes!", "Are you there?", "Earlier"]
+        pager, sent, received, earlier = listed
         friend = acct.handset(7)
         assert received["direction"] == "Inbound" and received["readStatus"] == "Unread"
         assert received["messageStatus"] == "Received"
@@ -168,7 +181,11 @@ def test_imported_history_is_listed_read_synced_and_continued(
         assert {m["id"] for m in records(b, conversationId=sent["conversationId"])} == {
             sent["id"],
             received["id"],
+            earlier["id"],
         }
+        # Each conversation's newest by creationTime, whatever the order of the file.
+        distinct = records(b, distinctConversations="true")
+        assert [m["id"] for m in distinct] == [pager["id"], sent["id"]]
         deleted = records(b, availability="Deleted", dateFrom="2019-01-01T00:00:00Z")
         assert [m["subject"] for m in deleted] == ["Long ago"]
         one = b.get(f"{STORE}/{received['id']}")
