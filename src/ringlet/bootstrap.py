@@ -92,7 +92,9 @@ def build(settings: Settings, clock: Clock = system_clock) -> Services:
             carrier_delay_ms=settings.carrier_delay_ms,
             carrier_wakeup=carrier_worker.wake,
         ),
-        message_store=MessageStoreService(db, clock, caches),
+        message_store=MessageStoreService(
+            db, clock, caches, page_memo_records=settings.page_memo_records
+        ),
         provisioning=ProvisioningService(db, caches),
         carrier=carrier,
         carrier_worker=carrier_worker,

@@ -1,4 +1,4 @@
-"""The `ringlet` command: `serve`, `deliver` and `load`."""
+"""The `ringlet` command: `serve`, `deliver`, `load` and `import-messages`."""
 
 from __future__ import annotations
 
@@ -286,6 +286,15 @@ def main() -> None:
     "this server (env RINGLET_PUBLIC_URL).",
 )
 @click.option(
+    "--page-memo-records",
+    envvar="RINGLET_PAGE_MEMO_RECORDS",
+    default=20_000,
+    show_default=True,
+    type=click.IntRange(0, 10_000_000),
+    help="Records of rendered message-list pages each server process keeps while their store "
+    "does not change; 0: none, every list reads the database (env RINGLET_PAGE_MEMO_RECORDS).",
+)
+@click.option(
     "--max-connections",
     envvar="RINGLET_MAX_CONNECTIONS",
     default=2048,
@@ -324,6 +333,7 @@ def serve(
     log_format: str,
     access_log: bool,
     public_url: str | None,
+    page_memo_records: int,
     max_connections: int,
 ) -> None:
     """Start the server.
@@ -371,6 +381,7 @@ def serve(
         webhook_delivery=webhook_delivery,
         public_url=base,
         access_log=access_log,
+        page_memo_records=page_memo_records,
     )
     problem = startup_problem(settings)
     if problem is not None:
@@ -481,6 +492,54 @@ def load(fixture: Path, database: str) -> None:
             raise click.ClickException(_database_failure(exc, database)) from None
         raise
     click.echo(f"Loaded {fixture}: {report.summary()}")
+
+
+@main.command("import-messages")
+@click.argument("messages_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--database",
+    envvar="RINGLET_DATABASE_URL",
+    default=DEFAULT_DATABASE_URL,
+    show_default=True,
+    help=_DATABASE_HELP + " (env RINGLET_DATABASE_URL)",
+)
+def import_messages(messages_file: Path, database: str) -> None:
+    """Import message history from MESSAGES_FILE, JSON Lines: one stored copy of a message per
+    line, into the message store of the account and extension it names (the format is in the
+    README). The accounts and extensions must be provisioned first (`ringlet load`). The file
+    is one transaction: a bad line is named by its number and nothing is imported."""
+    import time
+
+    from ringlet.services.history_import import ImportFailed, import_file
+    from ringlet.store import migrate
+    from ringlet.store.database import Database
+    from ringlet.store.database_errors import DatabaseProblem, check_url, sqlite_files
+
+    try:
+        check_url(database)
+    except DatabaseProblem as exc:
+        raise click.ClickException(str(exc)) from None
+    created = [path for path in sqlite_files(database) if not path.exists()]
+    start = time.monotonic()
+    try:
+        db = Database(database, read_threads=1)
+        try:
+            migrate.upgrade(db.writer_engine)
+            report = import_file(db, messages_file)
+        finally:
+            db.close()
+    except BaseException as exc:
+        for path in created:
+            path.unlink(missing_ok=True)
+        if isinstance(exc, ImportFailed):
+            raise click.ClickException(
+                f"{messages_file}: {exc.message}; nothing was imported"
+            ) from None
+        if isinstance(exc, Exception):
+            raise click.ClickException(_database_failure(exc, database)) from None
+        raise
+    seconds = time.monotonic() - start
+    click.echo(f"Imported {messages_file}: {report.summary()} in {seconds:.1f} s")
 
 
 @main.command()

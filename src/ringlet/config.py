@@ -67,3 +67,6 @@ class Settings:
     access_log: bool = False
     # ops: requests worked on at once per process; the rest wait (api/middleware/admission.py).
     max_active_requests: int = 64
+    # Records of rendered list pages kept while their store does not change
+    # (services/page_memo.py); 0: none, every list reads the store.
+    page_memo_records: int = 20_000

@@ -74,3 +74,12 @@ def test_bounded_least_recently_used_first_out() -> None:
     memo.put("huge", 1, 0, *_page([6, 5, 4, 3, 2, 1]))  # larger than the bound: not kept
     assert memo.get("huge", 1, 0, limit=5) is None
     assert memo.get("c", 1, 0, limit=5) is not None
+
+
+def test_a_memo_of_no_records_keeps_nothing() -> None:
+    """`--page-memo-records 0`: every list reads the store, empty pages too."""
+    memo = PageMemo(0)
+    memo.put("k", 1, 100, *_page([500]))
+    memo.put("empty", 1, 100, *_page([]))
+    assert memo.get("k", 1, 100, limit=2) is None
+    assert memo.get("empty", 1, 100, limit=2) is None

@@ -21,7 +21,7 @@ from ringlet.domain.errors import ResourceNotFound
 from ringlet.domain.lifecycle import availability_after_delete
 from ringlet.domain.model import Message
 from ringlet.message_json import RecordWriter
-from ringlet.services.page_memo import PageMemo
+from ringlet.services.page_memo import MAX_RECORDS, PageMemo
 from ringlet.store import messages as store
 from ringlet.store import store_versions
 from ringlet.store.cache import Caches
@@ -41,12 +41,19 @@ def require_extension(caches: Caches, conn: Connection, account_id: int, extensi
 
 
 class MessageStoreService:
-    def __init__(self, db: Database, clock: Clock, caches: Caches | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        caches: Caches | None = None,
+        *,
+        page_memo_records: int = MAX_RECORDS,
+    ) -> None:
         self.db = db
         self.clock = clock
         # The process's shared memos, so that provisioning's invalidation reaches them.
         self.caches = caches or Caches(clock)
-        self.pages = PageMemo()
+        self.pages = PageMemo(page_memo_records)
         # message-sync lives in its own module and is reached through this service, so that
         # the composition root need not know about it. Imported here: sync builds on this module.
         from ringlet.services.sync import SyncService
@@ -72,9 +79,9 @@ class MessageStoreService:
             require_extension(self.caches, conn, account_id, extension_id)
             if selection is None:
                 return [], False
-            # distinctConversations is not memoised: a conversation's newest message is the one
-            # with the highest id, which need not be the newest by creation time (clocks of
-            # several processes), so a moving window can change a conversation's representative.
+            # distinctConversations is not memoised: its page is not a run of the window's
+            # records (each conversation's newest), which is what the memo's sliding window
+            # assumes (services/page_memo.py).
             memoised = not selection.distinct_conversations
             if memoised:
                 version = store_versions.current(conn, extension_id)  # before the page: see there

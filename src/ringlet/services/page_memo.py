@@ -74,7 +74,7 @@ class PageMemo:
         records: list[msgspec.Raw],
         creation_ms: list[int],
     ) -> None:
-        if len(records) > self._max_records:
+        if self._max_records == 0 or len(records) > self._max_records:
             return
         page = _Page(version, date_from_ms, records, [-c for c in creation_ms])
         with self._lock:

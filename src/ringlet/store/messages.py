@@ -86,10 +86,22 @@ def _insert_row(
     copy: NewMessage, now_ms: int, encoded: tuple[str, str] | None = None
 ) -> tuple[Any, ...]:
     """The row of `copy`; `encoded`: its parties and fixed JSON, when already built."""
+    return history_row(copy, Availability.ALIVE, now_ms, now_ms, encoded)
+
+
+def history_row(
+    copy: NewMessage,
+    availability: Availability,
+    creation_ms: int,
+    modified_ms: int,
+    encoded: tuple[str, str] | None = None,
+) -> tuple[Any, ...]:
+    """The row of one copy as `insert_messages` writes it, for a copy whose times and
+    availability are its own (an imported message: `insert_history`)."""
     sms = copy.type is MessageType.SMS
     parties, fixed_json = encoded or (
         encode_parties(copy.sender, copy.recipients),
-        fixed_members(copy, now_ms),
+        fixed_members(copy, creation_ms),
     )
     return (
         copy.account_id,
@@ -103,11 +115,11 @@ def _insert_row(
         copy.sender.phone_number if sms else None,
         copy.recipients[0].phone_number if sms and copy.recipients else None,
         copy.read_status.value,
-        Availability.ALIVE.value,
+        availability.value,
         copy.message_status.value,
         copy.pg_to_department,
-        now_ms,
-        now_ms,
+        creation_ms,
+        modified_ms,
     )
 
 
@@ -180,6 +192,21 @@ def _fan_out_rows(copies: Sequence[NewMessage], now_ms: int) -> list[tuple[Any, 
             )
         rows.append(_insert_row(copy, now_ms, parts))
     return rows
+
+
+def insert_history(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Store copies built by `history_row`, many to a statement, inside the caller's
+    transaction: the bulk import of message history (services/history_import.py). Their
+    stores are touched (store_versions) by the caller; no notification is recorded: history
+    is not news, and clients learn of it through message-sync (lastModifiedTime) or a list."""
+    if not rows:
+        return
+    sql = insert_sql(conn.dialect.paramstyle, "messages", _INSERT_COLUMNS)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.executemany(sql, rows)
+    finally:
+        cursor.close()
 
 
 def update_messages(
@@ -269,7 +296,9 @@ class _Params:
         return [self.bind(f"{name}_{i}", v) for i, v in enumerate(values)]
 
 
-def _readable_by(p: _Params, extension_id: int) -> sa.ColumnElement[bool]:
+def _readable_by(
+    p: _Params, extension_id: int, t: sa.FromClause = messages
+) -> sa.ColumnElement[bool]:
     """R12: a Pager copy is readable only while its reader belongs to the thread: an explicit
     member, or a current member of a department the thread was addressed to.
 
@@ -280,17 +309,15 @@ def _readable_by(p: _Params, extension_id: int) -> sa.ColumnElement[bool]:
     per query."""
     reader = p.bind("reader", extension_id)
     explicit = sa.exists().where(
-        pager_thread_members.c.conversation_id == messages.c.conversation_id,
+        pager_thread_members.c.conversation_id == t.c.conversation_id,
         pager_thread_members.c.extension_id == reader,
     )
     via_department = sa.exists().where(
-        pager_thread_departments.c.conversation_id == messages.c.conversation_id,
+        pager_thread_departments.c.conversation_id == t.c.conversation_id,
         department_members.c.department_id == pager_thread_departments.c.department_id,
         department_members.c.extension_id == reader,
     )
-    return sa.or_(
-        messages.c.type != p.bind("pager", MessageType.PAGER.value), explicit, via_department
-    )
+    return sa.or_(t.c.type != p.bind("pager", MessageType.PAGER.value), explicit, via_department)
 
 
 def get_messages(
@@ -334,39 +361,53 @@ _ALL_BUT_DATE_FROM = tuple(
 )
 
 
-def _conditions(p: _Params, account_id: int, extension_id: int, f: MessageFilter) -> list[Any]:
-    """The WHERE of a filter. Every value is bound through `p`, and every value-dependent
-    choice in here must show in `_shape`, or two filters would share a compiled statement."""
+def _conditions(
+    p: _Params, account_id: int, extension_id: int, f: MessageFilter, t: sa.FromClause = messages
+) -> list[Any]:
+    """The WHERE of a filter, on `messages` or an alias of it. Every value is bound through
+    `p`, and every value-dependent choice in here must show in `_shape`, or two filters would
+    share a compiled statement."""
+    m = t.c
     c: list[Any] = [
-        messages.c.account_id == p.bind("account_id", account_id),
-        messages.c.extension_id == p.bind("extension_id", extension_id),
+        m.account_id == p.bind("account_id", account_id),
+        m.extension_id == p.bind("extension_id", extension_id),
     ]
     if f.availability:
-        c.append(messages.c.availability.in_(p.binds("av", [a.value for a in f.availability])))
+        c.append(m.availability.in_(p.binds("av", [a.value for a in f.availability])))
     if f.conversation_ids:
-        c.append(messages.c.conversation_id.in_(p.binds("conv", list(f.conversation_ids))))
+        c.append(m.conversation_id.in_(p.binds("conv", list(f.conversation_ids))))
     if f.date_from_ms is not None:
-        c.append(messages.c.creation_ms >= p.bind("date_from", f.date_from_ms))
+        c.append(m.creation_ms >= p.bind("date_from", f.date_from_ms))
     if f.date_to_ms is not None:
-        c.append(messages.c.creation_ms < p.bind("date_to", f.date_to_ms))
+        c.append(m.creation_ms < p.bind("date_to", f.date_to_ms))
     if f.directions:
-        c.append(messages.c.direction.in_(p.binds("dir", [d.value for d in f.directions])))
+        c.append(m.direction.in_(p.binds("dir", [d.value for d in f.directions])))
     if f.types:
-        c.append(messages.c.type.in_(p.binds("type", [t.value for t in f.types])))
+        c.append(m.type.in_(p.binds("type", [t.value for t in f.types])))
     if f.read_statuses:
-        c.append(messages.c.read_status.in_(p.binds("read", [r.value for r in f.read_statuses])))
+        c.append(m.read_status.in_(p.binds("read", [r.value for r in f.read_statuses])))
     if f.phone_number is not None:
         number = p.bind("phone", f.phone_number)
-        c.append(sa.or_(messages.c.from_number == number, messages.c.to_number == number))
+        c.append(sa.or_(m.from_number == number, m.to_number == number))
     if f.modified_since_ms is not None:
-        c.append(messages.c.modified_ms >= p.bind("modified_since", f.modified_since_ms))
-    c.append(_readable_by(p, extension_id))
-    if f.distinct_conversations:
-        # The newest message of each conversation among those selected.
-        newest = (
-            sa.select(sa.func.max(messages.c.id)).where(*c).group_by(messages.c.conversation_id)
+        c.append(m.modified_ms >= p.bind("modified_since", f.modified_since_ms))
+    c.append(_readable_by(p, extension_id, t))
+    if f.distinct_conversations and t is messages:
+        # The newest message (by creation time, then id) of each conversation among those
+        # selected: a selected message of which no newer one of its conversation is selected.
+        # The list walks its window newest first and stops at its page, each message asking
+        # ix_messages_conversation, from its own place on, for a newer one: the window is no
+        # longer grouped whole, whatever the number of its conversations (bench/scale.py).
+        newer = messages.alias("newer")
+        same = dataclasses.replace(f, distinct_conversations=False)
+        c.append(
+            ~sa.exists().where(
+                *_conditions(p, account_id, extension_id, same, newer),
+                newer.c.conversation_id == messages.c.conversation_id,
+                sa.tuple_(newer.c.creation_ms, newer.c.id)
+                > sa.tuple_(messages.c.creation_ms, messages.c.id),
+            )
         )
-        c = [messages.c.id.in_(newest)]
     return c
 
 

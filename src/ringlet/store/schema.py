@@ -157,7 +157,25 @@ sa.Index(
 )
 # message-sync ISync: what changed in one extension's store since a time.
 sa.Index("ix_messages_modified", messages.c.extension_id, messages.c.modified_ms)
-sa.Index("ix_messages_conversation", messages.c.extension_id, messages.c.conversation_id)
+# The list of one conversation, in the list's order; deleting a conversation's Alive messages;
+# distinctConversations' test that no newer message of a conversation is selected.
+sa.Index(
+    "ix_messages_conversation",
+    messages.c.extension_id,
+    messages.c.conversation_id,
+    messages.c.availability,
+    messages.c.creation_ms,
+    messages.c.id,
+)
+# readStatus=Unread (what apps poll): the unread messages only, in the list's order.
+sa.Index(
+    "ix_messages_unread",
+    messages.c.extension_id,
+    messages.c.read_status,
+    messages.c.availability,
+    messages.c.creation_ms,
+    messages.c.id,
+)
 
 # A counter per message store, moved by every committed change that can alter what the store
 # lists (store/store_versions.py): a page memoised in any process is current exactly while the
