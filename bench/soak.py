@@ -1,7 +1,8 @@
 """Memory soak: `python -m bench.soak [--duration 3600] [--messages 100000] [options]`.
 
 Starts ringlet as bench/run.py does (a fresh SQLite database, bench/fixture.yaml; `--database`
-for PostgreSQL), seeds it with `--messages` SMS between extensions 101 and 102 (`seed_store`),
+for PostgreSQL), with `--messages` messages in extension 102's store, imported before the start
+by `ringlet import-messages` (`import_store`; `--seed api` sends them through the API instead),
 then drives a mixed traffic for `--duration` seconds from this process: sends (SMS between the
 two extensions and to simulated handsets, Pager), lists with several filters, FSync and ISync,
 reads by id, deletes (a message, a conversation), logins (password grant) and token refreshes,
@@ -36,6 +37,7 @@ import os
 import platform
 import random
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -51,6 +53,7 @@ from urllib.parse import quote, urlencode
 
 import websockets
 
+from bench import scale
 from bench.run import (
     BENCH_DIR,
     CLIENT_AUTH,
@@ -83,11 +86,33 @@ WEBHOOKS_KEPT = 4  # WebHook subscriptions alive at once; each new one deletes t
 
 
 def seed_store(port: int, tokens: dict[str, str], messages: int, args: argparse.Namespace) -> None:
-    """Fill the store: `messages` SMS alternating 101 -> 102 and 102 -> 101, so that each of the
-    two extensions holds `messages` records. Through the HTTP API (bench/run.py's `seed`); the one
-    place to switch to a bulk importer."""
-    if messages > 0:
+    """`--seed api`: `messages` SMS alternating 101 -> 102 and 102 -> 101 through the HTTP API
+    (bench/run.py's `seed`), so that each of the two extensions holds `messages` records."""
+    if messages > 0 and args.seed == "api":
         seed(port, tokens, messages, args)
+
+
+def import_store(database: str, workdir: Path, messages: int) -> None:
+    """`--seed import` (the default), before the server starts: 102's store filled with
+    `messages` messages of bench/scale.py's generated history by `ringlet import-messages`,
+    minutes for a million where the API takes most of an hour."""
+    if messages <= 0:
+        return
+    history = workdir / "history.jsonl"
+    scale.generate(history, messages, 0, 10_000, int(time.time() * 1000))
+    for command in (
+        ["load", str(FIXTURE), "--database", database],
+        ["import-messages", str(history), "--database", database],
+    ):
+        done = subprocess.run(
+            [sys.executable, "-m", "ringlet", *command],
+            capture_output=True,
+            text=True,
+            timeout=7200,
+        )
+        if done.returncode != 0:
+            raise BenchError(f"ringlet {command[0]} failed: {done.stderr or done.stdout}")
+    history.unlink()
 
 
 # --- the client ------------------------------------------------------------------------------
@@ -719,9 +744,13 @@ class Tracing:
 # --- the run ---------------------------------------------------------------------------------
 
 
+def _database(args: argparse.Namespace, workdir: Path) -> str:
+    return str(args.database or f"sqlite:///{workdir / 'soak.db'}")
+
+
 def _server(args: argparse.Namespace, workdir: Path) -> Server:
     port = _free_port()
-    database = args.database or f"sqlite:///{workdir / 'soak.db'}"
+    database = _database(args, workdir)
     command = [
         sys.executable, "-m", "ringlet", "serve", "--host", "127.0.0.1", "--port", str(port),
         "--database", database, "--fixture", str(FIXTURE),
@@ -808,6 +837,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="ringlet-soak-") as tmp, _servers() as started:
         workdir = Path(tmp)
         args.tracing = Tracing(workdir) if args.tracemalloc else None
+        start = time.monotonic()
+        if args.seed == "import":
+            print(f"seeding: {args.messages:,} messages imported into 102's store ...", flush=True)
+            import_store(_database(args, workdir), workdir, args.messages)
         ringlet = _server(args, workdir)
         started.append(ringlet)
         print(f"starting ringlet on {ringlet.url} (log {ringlet.log_path})", flush=True)
@@ -816,8 +849,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         ringlet.wait_ready("/_ringlet/health", timeout=60)
         assert ringlet.proc is not None
 
-        print(f"seeding: {args.messages:,} SMS between 101 and 102 ...", flush=True)
-        start = time.monotonic()
+        if args.seed == "api":
+            print(f"seeding: {args.messages:,} SMS between 101 and 102 ...", flush=True)
         seed_tokens = {ext: login(ringlet.url, ext) for ext in EXTENSIONS}
         seed_store(ringlet.port, seed_tokens, args.messages, args)
         seconds = time.monotonic() - start
@@ -922,7 +955,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     add = parser.add_argument
     add("--duration", type=int, default=3600, help="seconds of soak (after the warm-up)")
-    add("--messages", type=int, default=100_000, help="SMS seeded before the soak")
+    add("--messages", type=int, default=100_000, help="messages seeded before the soak")
     add("--warmup", type=int, default=60, help="seconds of traffic before the soak, not counted")
     add("--concurrency", type=int, default=8, help="connections driving the traffic")
     add("--rate", type=int, default=200, help="at most this many requests/s in all (0: no limit)")
@@ -940,7 +973,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add("--database", default=None, help="a PostgreSQL URL (an empty database) instead of SQLite")
     add("--stack", choices=sorted(STACKS), default="auto")
     add("--webhook-delivery", choices=("inline", "process"), default="process")
-    add("--seed-concurrency", type=int, default=16, help="concurrent sends while seeding")
+    add(
+        "--seed",
+        choices=("import", "api"),
+        default="import",
+        help="how the store is filled: `ringlet import-messages` before the start (102's store "
+        "holds --messages), or sends through the API (101's and 102's hold --messages each)",
+    )
+    add("--seed-concurrency", type=int, default=16, help="--seed api: concurrent sends")
     add("--seed-timeout", type=int, default=7200, help="give up seeding after this many seconds")
     add(
         "--tracemalloc",
