@@ -444,7 +444,7 @@ class Dispatcher:
         now = self.clock()
 
         def work(conn: Connection) -> None:
-            lowest = records.lowest_cursor(conn)
+            lowest = records.lowest_cursor(conn, now)
             limit = self.seen if lowest is None else min(lowest, self.seen)
             outbox.prune(conn, limit, now - _KEEP_EVENTS_MS)
             records.prune_attempts(conn, now - _KEEP_ATTEMPTS_MS)

@@ -289,10 +289,15 @@ def release(conn: Connection, me: str) -> None:
     )
 
 
-def lowest_cursor(conn: Connection) -> int | None:
+def lowest_cursor(conn: Connection, now_ms: int) -> int | None:
+    """The oldest event a WebHook subscription still has to be told of. One past its expiration
+    is told of nothing more (claim), so it holds no event back: else one left to expire would
+    keep every event from being pruned, for ever."""
     value = conn.execute(
         sa.select(sa.func.min(subscriptions.c.delivered_through)).where(
-            subscriptions.c.transport == WEBHOOK, subscriptions.c.status == ACTIVE
+            subscriptions.c.transport == WEBHOOK,
+            subscriptions.c.status == ACTIVE,
+            subscriptions.c.expiration_ms > now_ms,
         )
     ).scalar()
     return None if value is None else int(value)
