@@ -53,9 +53,11 @@ class DeliveryProcess:
 
     def _spawn(self) -> None:
         # Its output goes where the server's goes. It stops when its stdin closes (`stop`, or
-        # this process's end, whatever the cause) and ignores the signals to the process group
-        # it shares with the server (notify/delivery.py).
-        self._process = subprocess.Popen(self._command, stdin=subprocess.PIPE)
+        # this process's end, whatever the cause). In a process group of its own, so that a
+        # signal to the server's group (Ctrl+C, a supervisor's stop) does not reach it, not
+        # even while it starts, before it can ignore them (notify/delivery.py): killed then,
+        # it was taken for a crash as the server stopped.
+        self._process = subprocess.Popen(self._command, stdin=subprocess.PIPE, process_group=0)
 
     def _watch(self) -> None:
         while not self._stopping.is_set():
