@@ -24,7 +24,7 @@ from ringlet.domain.model import Message, NewMessage
 from ringlet.message_json import StoredRecord, fixed_members
 from ringlet.store import outbox, store_versions
 from ringlet.store.parties import decode_parties, encode_parties
-from ringlet.store.raw_sql import insert_sql
+from ringlet.store.raw_sql import columns_of, insert_sql, unnest_insert_sql
 from ringlet.store.schema import (
     department_members,
     messages,
@@ -80,6 +80,25 @@ _INSERT_COLUMNS = (
     "creation_ms",
     "modified_ms",
 )
+# Their PostgreSQL types, for the arrays of a fan-out's one statement.
+_PG_TYPES = (
+    "bigint",
+    "bigint",
+    "text",
+    "text",
+    "bigint",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "boolean",
+    "bigint",
+    "bigint",
+)
 
 
 def _insert_row(
@@ -128,8 +147,18 @@ def insert_messages(conn: Connection, copies: Sequence[NewMessage], now_ms: int)
     cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         ids = []
-        store_versions.touch(conn, {copy.extension_id for copy in copies})
-        if many and conn.dialect.name == "postgresql":
+        stores = {copy.extension_id for copy in copies}
+        store_versions.touch(conn, stores)
+        if many and conn.dialect.name == "postgresql" and len(stores) == len(copies):
+            # One statement for every copy (store/raw_sql.py: unnest_insert_sql); each store
+            # holds one copy of the message, so the store names the id of each.
+            cursor.execute(
+                unnest_insert_sql("messages", _INSERT_COLUMNS, _PG_TYPES, "id, extension_id"),
+                columns_of(rows, len(_INSERT_COLUMNS)),
+            )
+            by_store = {int(store): int(message_id) for message_id, store in cursor.fetchall()}
+            ids = [by_store[copy.extension_id] for copy in copies]
+        elif many and conn.dialect.name == "postgresql":
             # psycopg: the statement prepared once, the rows pipelined (one round trip), and a
             # result set per row, in order.
             cursor.executemany(sql, rows, returning=True)
