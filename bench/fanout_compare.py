@@ -71,7 +71,7 @@ def _notifications(
         for version in VERSIONS:
             d = departments[version]
             expected[version] = {}
-            for i in range(0, d.members, max(1, d.members // args.sample))[: args.sample]:
+            for i in d.sample[: args.sample]:
                 token = login(urls[version], d, d.member_number(i))
                 path = f"/{version}/{i}"
                 _subscribe(urls[version], token, f"http://127.0.0.1:{receiver.port}{path}")
@@ -111,13 +111,14 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         started = stack.enter_context(_servers())
         urls: dict[str, str] = {}
         departments: dict[str, Department] = {}
+        sample = max(1, args.sample)
         for version, src in zip(VERSIONS, (baseline_src, current_src), strict=True):
             if args.database:
                 name = f"ringlet_bench_fanout_{version}"
                 db_url = stack.enter_context(scratch_database(args.database, name))
             else:
                 db_url = f"sqlite:///{workdir / version}.db"
-            d = departments[version] = Department(0, args.members, args.members)
+            d = departments[version] = Department(0, args.members, max(1, args.members // sample))
             fixture = write_fixture([d], workdir / f"{version}.yaml")
             port = _free_port()
             command = [
