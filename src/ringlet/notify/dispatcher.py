@@ -128,9 +128,8 @@ class Dispatcher:
         self.webhooks = webhooks
         self.me = process_id()
         self.seen = 0
-        # The newest events, in id order (a list and its ids, for bisection).
-        self._window: list[Event] = []
-        self._window_ids: list[int] = []
+        # The newest events, in id order, indexed by what they concern.
+        self._window = _Window()
         self._progress: dict[str, _Progress] = {}
         self._busy: set[str] = set()
         self._pending_progress: dict[str, _Progress] = {}
@@ -224,7 +223,6 @@ class Dispatcher:
         """After a reset: every event is gone; keep the place. The subscriptions' progress is
         read again (the reset moved every cursor to its last event) at the next renewal."""
         self._window.clear()
-        self._window_ids.clear()
         self._forget_views()
         self._reread_progress = True
 
@@ -259,7 +257,6 @@ class Dispatcher:
                     self.seen = last
                     self._forget_views()  # what was skipped may have changed them
                     self._window.clear()  # no longer the newest events without a gap
-                    self._window_ids.clear()
                 return False
         seen = self.seen
         events = await self.db.read_small(lambda conn: outbox.events_after(conn, seen, _BATCH))
@@ -271,10 +268,6 @@ class Dispatcher:
                 self._forget_views()
             if self.webhooks:  # what the WebHook drains catch up from
                 self._window.extend(events)
-                self._window_ids.extend(e.id for e in events)
-                if len(self._window) > _WINDOW:
-                    del self._window[: len(self._window) - _WINDOW]
-                    del self._window_ids[: len(self._window_ids) - _WINDOW]
             await self._websocket(events)
         self._start_drains()
         return len(events) == _BATCH
@@ -292,10 +285,16 @@ class Dispatcher:
         held = [s for s in subs if s.ws_session_id and sink.holds(s.ws_session_id)]
         if not held:
             return
-        loaded = await self.db.read_small(lambda conn: [self._load(conn, s, events) for s in held])
-        for s, (caller, views) in zip(held, loaded, strict=True):
+        # Each session's events found through the index of what they concern: a Pager to a
+        # department of 1,000 is 1,001 events, of which a member's session needs one.
+        index = _index(events)
+        mine = [_concerned(index, _filter_keys(s)) for s in held]
+        loaded = await self.db.read_small(
+            lambda conn: [self._load(conn, s, es) for s, es in zip(held, mine, strict=True)]
+        )
+        for s, es, (caller, views) in zip(held, mine, loaded, strict=True):
             assert s.ws_session_id is not None
-            for e in events:
+            for e in es:
                 view = views.get(e.id)
                 if view is None or caller is None:
                     continue
@@ -484,13 +483,20 @@ class Dispatcher:
             if s is None or s.status != records.ACTIVE or s.expiration_ms <= self.clock():
                 self._progress.pop(sub_id, None)
                 return
-            pending = await self._events_after(progress.delivered_through)
+            # Only the events that concern this subscription (its filters' stores and
+            # extensions), and the id through which there is no other: the cost of a drain
+            # follows what concerns its subscriber, not the size of a fan-out.
+            pending, through = await self._pending(s, progress.delivered_through)
             if not pending:
-                return
+                if through <= progress.delivered_through:
+                    return
+                self._delivered(s, progress, through)
+                continue
             if progress.failures:
                 # A retry is of the first event only (delivery stops at a failure): read no
                 # more for it than that event.
                 pending = pending[:1]
+                through = pending[0].id
             # What the stores' owners may read: shared with the other drains of this moment,
             # read afresh for a retry.
             retry = progress.failures > 0
@@ -505,6 +511,7 @@ class Dispatcher:
             # one notification per filter (a subscriber behind catches up in one POST); a
             # retry resends its one event as it was.
             run: list[tuple[Event, list[_Notification]]] = []
+            in_run = 0  # notifications in `run`
             for e in pending:
                 view = views.get(e.id)
                 found = (
@@ -514,12 +521,14 @@ class Dispatcher:
                 )
                 if not retry and all(n.filter.kind is Kind.STORE for n in found):
                     run.append((e, found))
-                    if sum(len(found) for _, found in run) < _MERGE_MAX:
+                    in_run += len(found)
+                    if in_run < _MERGE_MAX:
                         continue
                     found = []
                 if run and not await self._deliver_run(s, progress, run):
                     return
                 run = []
+                in_run = 0
                 for n in found:
                     outcome = await self._post(s, n.envelope(s), e.id)
                     if not outcome.ok:
@@ -528,6 +537,8 @@ class Dispatcher:
                 self._delivered(s, progress, e.id)
             if run and not await self._deliver_run(s, progress, run):
                 return
+            if progress.delivered_through < through:  # the events between, none for it
+                self._delivered(s, progress, through)
 
     async def _deliver_run(
         self, s: Subscription, progress: _Progress, run: list[tuple[Event, list[_Notification]]]
@@ -598,12 +609,27 @@ class Dispatcher:
             return _subscriber(s, ext, app)
         return None
 
-    async def _events_after(self, cursor: int) -> list[Event]:
-        ids = self._window_ids
-        if ids and ids[0] <= cursor + 1:
-            start = bisect.bisect_right(ids, cursor)
-            return self._window[start : start + _BATCH]
-        return await self.db.read(lambda conn: outbox.events_after(conn, cursor, _BATCH))
+    async def _pending(self, s: Subscription, cursor: int) -> tuple[list[Event], int]:
+        """The events after `cursor` that concern `s` (at most _BATCH), and the id through
+        which no other event concerns it. From the window when it reaches back to `cursor`;
+        else from the outbox, selected there by store and extension."""
+        keys = _filter_keys(s)
+        found = self._window.concerning(cursor, keys, _BATCH)
+        if found is not None:
+            return found
+        through = self.seen  # every event through `seen` is committed (outbox.py)
+        events = await self.db.read(
+            lambda conn: outbox.events_concerning(
+                conn,
+                cursor,
+                through,
+                stores=[(k[1], k[2]) for k in keys if k[0] == _STORE_KEY],
+                extensions=[(k[1], k[2]) for k in keys if k[0] == _EXTENSION_KEY],
+                accounts=[k[1] for k in keys if k[0] == _ACCOUNT_KEY],
+                limit=_BATCH,
+            )
+        )
+        return events, (events[-1].id if len(events) == _BATCH else through)
 
     async def _post(self, s: Subscription, env: dict[str, Any], event_id: int | None) -> Outcome:
         body = _encode(env)
@@ -763,3 +789,106 @@ def _concerns(f: EventFilter, e: Event) -> bool:
     if f.kind is Kind.EXTENSIONS:
         return True
     return f.kind is Kind.EXTENSION and f.extension_id == e.extension_id
+
+
+# -- routing: which events concern which subscription --------------------------------------------
+
+_STORE_KEY = "store"  # ("store", account_id, extension_id): a store's events
+_EXTENSION_KEY = "extension"  # ("extension", account_id, extension_id): a directory entry's
+_ACCOUNT_KEY = "extensions"  # ("extensions", account_id): every directory entry's of an account
+_Key = tuple[Any, ...]
+
+
+def _event_keys(e: Event) -> tuple[_Key, ...]:
+    """What an event concerns: the filters with one of these keys (`_filter_keys`) are exactly
+    those `_concerns` says it concerns."""
+    if e.kind == outbox.STORE:
+        return ((_STORE_KEY, e.account_id, e.extension_id),)
+    return ((_EXTENSION_KEY, e.account_id, e.extension_id), (_ACCOUNT_KEY, e.account_id))
+
+
+@functools.lru_cache(maxsize=4096)
+def _keys_of(filters: tuple[str, ...], account_id: int, extension_id: int) -> frozenset[_Key]:
+    keys: set[_Key] = set()
+    for f in _parsed(filters, account_id, extension_id):
+        if f.kind in (Kind.STORE, Kind.INSTANT):
+            keys.add((_STORE_KEY, f.account_id, f.extension_id))
+        elif f.kind is Kind.EXTENSION:
+            keys.add((_EXTENSION_KEY, f.account_id, f.extension_id))
+        elif f.kind is Kind.EXTENSIONS:
+            keys.add((_ACCOUNT_KEY, f.account_id))
+    return frozenset(keys)
+
+
+def _filter_keys(s: Subscription) -> frozenset[_Key]:
+    """The keys of the events `s`'s filters concern."""
+    return _keys_of(s.event_filters, s.owner.account_id, s.owner.extension_id)
+
+
+def _index(events: list[Event]) -> dict[_Key, list[Event]]:
+    index: dict[_Key, list[Event]] = {}
+    for e in events:
+        for key in _event_keys(e):
+            index.setdefault(key, []).append(e)
+    return index
+
+
+def _concerned(index: dict[_Key, list[Event]], keys: frozenset[_Key]) -> list[Event]:
+    """The events of `index` under any of `keys`, in id order, once each."""
+    lists = [index[k] for k in keys if k in index]
+    if len(lists) == 1:
+        return lists[0]
+    return sorted({e.id: e for es in lists for e in es}.values(), key=lambda e: e.id)
+
+
+class _Window:
+    """The newest events, in id order, with the positions of each key's events: a drain finds
+    the events that concern its subscription without walking the others.
+
+    Positions are absolute (`_base` counts the events dropped from the front); the window is
+    cut back to _WINDOW events, and its index rebuilt, once it holds twice that."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self._events: list[Event] = []
+        self._ids: list[int] = []
+        self._base = 0
+        self._by_key: dict[_Key, list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def extend(self, events: list[Event]) -> None:
+        position = self._base + len(self._events)
+        for offset, e in enumerate(events):
+            for key in _event_keys(e):
+                self._by_key.setdefault(key, []).append(position + offset)
+        self._events.extend(events)
+        self._ids.extend(e.id for e in events)
+        if len(self._events) > 2 * _WINDOW:
+            drop = len(self._events) - _WINDOW
+            kept = self._events[drop:]
+            self.clear()
+            self.extend(kept)
+
+    def concerning(
+        self, cursor: int, keys: frozenset[_Key], limit: int
+    ) -> tuple[list[Event], int] | None:
+        """The first `limit` events after `cursor` under any of `keys`, and the id through
+        which there is no other; None if the window does not reach back to `cursor`."""
+        ids = self._ids
+        if not ids or ids[0] > cursor + 1:
+            return None
+        start = self._base + bisect.bisect_right(ids, cursor)
+        positions: set[int] = set()
+        for key in keys:
+            found = self._by_key.get(key)
+            if found:
+                first = bisect.bisect_left(found, start)
+                positions.update(found[first : first + limit])
+        chosen = sorted(positions)[:limit]
+        events = [self._events[p - self._base] for p in chosen]
+        through = events[-1].id if len(chosen) == limit else ids[-1]
+        return events, through

@@ -294,6 +294,9 @@ class MessagingService:
                     seen.add(ext.id)
                     to_parties.append(_extension_party(ext))
             sender_party = _extension_party(sender)
+            # One tuple shared by every copy: a fan-out's copies are then alike but for their
+            # store, and encoded once (store/messages.py).
+            recipients = tuple(to_parties)
 
             def copy(owner: Extension, inbound: bool, via_department: bool) -> NewMessage:
                 return NewMessage(
@@ -302,7 +305,7 @@ class MessagingService:
                     type=MessageType.PAGER,
                     direction=Direction.INBOUND if inbound else Direction.OUTBOUND,
                     sender=sender_party,
-                    recipients=tuple(to_parties),
+                    recipients=recipients,
                     subject=cmd.text,
                     conversation_id=conversation_id,
                     message_status=MessageStatus.RECEIVED if inbound else MessageStatus.SENT,

@@ -24,7 +24,7 @@ from ringlet.domain.model import Message, NewMessage
 from ringlet.message_json import StoredRecord, fixed_members
 from ringlet.store import outbox, store_versions
 from ringlet.store.parties import decode_parties, encode_parties
-from ringlet.store.raw_sql import insert_sql
+from ringlet.store.raw_sql import columns_of, insert_sql, unnest_insert_sql
 from ringlet.store.schema import (
     department_members,
     messages,
@@ -79,6 +79,25 @@ _INSERT_COLUMNS = (
     "pg_to_department",
     "creation_ms",
     "modified_ms",
+)
+# Their PostgreSQL types, for the arrays of a fan-out's one statement.
+_PG_TYPES = (
+    "bigint",
+    "bigint",
+    "text",
+    "text",
+    "bigint",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "boolean",
+    "bigint",
+    "bigint",
 )
 
 
@@ -135,13 +154,24 @@ def insert_messages(conn: Connection, copies: Sequence[NewMessage], now_ms: int)
     # Plain SQL on the DBAPI cursor: this runs once per copy on the writer thread, which shares
     # the GIL with the event loop (store/raw_sql.py).
     sql = insert_sql(conn.dialect.paramstyle, "messages", _INSERT_COLUMNS, returning="id")
+    sql_plain = insert_sql(conn.dialect.paramstyle, "messages", _INSERT_COLUMNS)
     many = len(copies) > _SINGLE_ROW_COPIES
     rows = _fan_out_rows(copies, now_ms) if many else [_insert_row(c, now_ms) for c in copies]
     cursor: Any = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         ids = []
-        store_versions.touch(conn, {copy.extension_id for copy in copies})
-        if many and conn.dialect.name == "postgresql":
+        stores = {copy.extension_id for copy in copies}
+        store_versions.touch(conn, stores)
+        if many and conn.dialect.name == "postgresql" and len(stores) == len(copies):
+            # One statement for every copy (store/raw_sql.py: unnest_insert_sql); each store
+            # holds one copy of the message, so the store names the id of each.
+            cursor.execute(
+                unnest_insert_sql("messages", _INSERT_COLUMNS, _PG_TYPES, "id, extension_id"),
+                columns_of(rows, len(_INSERT_COLUMNS)),
+            )
+            by_store = {int(store): int(message_id) for message_id, store in cursor.fetchall()}
+            ids = [by_store[copy.extension_id] for copy in copies]
+        elif many and conn.dialect.name == "postgresql":
             # psycopg: the statement prepared once, the rows pipelined (one round trip), and a
             # result set per row, in order.
             cursor.executemany(sql, rows, returning=True)
@@ -151,6 +181,19 @@ def insert_messages(conn: Connection, copies: Sequence[NewMessage], now_ms: int)
                 ids.append(int(row[0]))
                 if not cursor.nextset():
                     break
+        elif many:
+            # SQLite: one executemany (sqlite3 steps the rows in C). It returns no rows, but a
+            # rowid table without AUTOINCREMENT numbers each new row one past the largest rowid:
+            # the copies are numbered in order after the largest id before them, which only
+            # this transaction (the one writer) can have moved.
+            cursor.execute("SELECT max(id) FROM messages")
+            before = int(cursor.fetchone()[0] or 0)
+            cursor.executemany(sql_plain, rows)
+            cursor.execute("SELECT last_insert_rowid()")
+            last = int(cursor.fetchone()[0])
+            if last != before + len(rows):
+                raise RuntimeError(f"copies numbered {before + 1}..{last}, not consecutively")
+            ids = list(range(before + 1, last + 1))
         else:  # sqlite3 returns no rows from executemany, and has no round trips to save
             for values in rows:
                 cursor.execute(sql, values)
@@ -176,11 +219,14 @@ def _fan_out_rows(copies: Sequence[NewMessage], now_ms: int) -> list[tuple[Any, 
     encoded: dict[tuple[Any, ...], tuple[str, str]] = {}
     rows = []
     for copy in copies:
+        # The parties by identity: the copies of one send share them (hashing a thousand
+        # tuples of parties cost more than the rest of the key); copies alike but for distinct
+        # objects are merely encoded again.
         key = (
             copy.type,
             copy.direction,
-            copy.sender,
-            copy.recipients,
+            id(copy.sender),
+            id(copy.recipients),
             copy.conversation_id,
             copy.pg_to_department,
         )

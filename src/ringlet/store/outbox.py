@@ -19,6 +19,7 @@ A job of a group commit whose savepoint is rolled back drops its own records
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from ringlet.store.raw_sql import insert_sql
+from ringlet.store.raw_sql import columns_of, insert_sql
 from ringlet.store.schema import notification_events
 
 CHANNEL = "ringlet_outbox"
@@ -137,7 +138,17 @@ class Event:
 _encoder = msgspec.json.Encoder()
 
 
-def _fold(records: Sequence[tuple[Any, ...]]) -> list[tuple[int, int, str, bytes]]:
+@functools.cache
+def _one_new(message_type: str, direction: str) -> tuple[str, str]:
+    """The encoded StorePayload of one new message of this type and direction, split where its
+    id goes."""
+    marker = "-1"
+    payload = _encoder.encode(StorePayload([Change(message_type, direction, [-1], 0)])).decode()
+    prefix, suffix = payload.split(marker)
+    return prefix, suffix
+
+
+def _fold(records: Sequence[tuple[Any, ...]]) -> list[tuple[int, int, str, str]]:
     stores: dict[tuple[int, int], dict[tuple[str, str], tuple[list[int], list[int]]]] = {}
     entries: dict[tuple[int, int], list[str]] = {}
     for record in records:
@@ -156,16 +167,32 @@ def _fold(records: Sequence[tuple[Any, ...]]) -> list[tuple[int, int, str, bytes
             updated[0] += 1
     rows = []
     for (account_id, extension_id), by_kind in stores.items():
+        if len(by_kind) == 1:
+            ((t, d), (new, updated)) = next(iter(by_kind.items()))
+            if len(new) == 1 and not updated[0]:
+                # One new message, the usual case of a copy (a fan-out has a thousand).
+                prefix, suffix = _one_new(t, d)
+                rows.append((account_id, extension_id, STORE, f"{prefix}{new[0]}{suffix}"))
+                continue
         changes = [
             Change(t, d, new, updated[0]) for (t, d), (new, updated) in sorted(by_kind.items())
         ]
-        rows.append((account_id, extension_id, STORE, _encoder.encode(StorePayload(changes))))
+        payload = _encoder.encode(StorePayload(changes)).decode()
+        rows.append((account_id, extension_id, STORE, payload))
     for (account_id, extension_id), hints in entries.items():
-        rows.append((account_id, extension_id, EXTENSION, _encoder.encode(ExtensionPayload(hints))))
+        rows.append(
+            (account_id, extension_id, EXTENSION, _encoder.encode(ExtensionPayload(hints)).decode())
+        )
     return rows
 
 
 _EVENT_COLUMNS = ("account_id", "extension_id", "kind", "payload", "created_ms")
+_ONE_BY_ONE = 2
+_INSERT_MANY_PG = (
+    "INSERT INTO notification_events (account_id, extension_id, kind, payload, created_ms) "
+    "SELECT a, e, k, p, %b FROM unnest(%b::bigint[], %b::bigint[], %b::text[], %b::text[]) "
+    "AS t(a, e, k, p)"
+)
 
 
 def _write(conn: Connection, now_ms: int) -> None:
@@ -182,8 +209,12 @@ def _write(conn: Connection, now_ms: int) -> None:
         if rows:
             if postgresql:
                 cursor.execute(f"SELECT pg_advisory_xact_lock({_ORDER_LOCK})")
-            sql = insert_sql(conn.dialect.paramstyle, "notification_events", _EVENT_COLUMNS)
-            cursor.executemany(sql, [(a, e, k, p.decode(), now_ms) for a, e, k, p in rows])
+            if postgresql and len(rows) > _ONE_BY_ONE:
+                # A fan-out: one statement for every event (store/raw_sql.py).
+                cursor.execute(_INSERT_MANY_PG, (now_ms, *columns_of(rows, 4)))
+            else:
+                sql = insert_sql(conn.dialect.paramstyle, "notification_events", _EVENT_COLUMNS)
+                cursor.executemany(sql, [(a, e, k, p, now_ms) for a, e, k, p in rows])
         if postgresql:
             # Delivered at COMMIT, to every process LISTENing, on any host.
             for kind in sorted(kinds):
@@ -222,6 +253,50 @@ def events_after(conn: Connection, after_id: int, limit: int) -> list[Event]:
         .order_by(notification_events.c.id)
         .limit(limit)
     )
+    return _events(rows)
+
+
+def events_concerning(
+    conn: Connection,
+    after_id: int,
+    through_id: int,
+    *,
+    stores: Sequence[tuple[int, int]],
+    extensions: Sequence[tuple[int, int]],
+    accounts: Sequence[int],
+    limit: int,
+) -> list[Event]:
+    """The events after `after_id` through `through_id` of these stores, of these directory
+    entries and of every directory entry of these accounts (each an (account_id,
+    extension_id) but `accounts`): what one subscription's filters concern, selected by the
+    database rather than read and walked (a Pager to a department is an event per member)."""
+    t = notification_events.c
+    wanted: list[sa.ColumnElement[bool]] = []
+    by_account: dict[int, list[int]] = {}
+    for account_id, extension_id in stores:
+        by_account.setdefault(account_id, []).append(extension_id)
+    for account_id, extension_ids in by_account.items():
+        wanted.append(
+            sa.and_(t.account_id == account_id, t.kind == STORE, t.extension_id.in_(extension_ids))
+        )
+    for account_id, extension_id in extensions:
+        wanted.append(
+            sa.and_(t.account_id == account_id, t.kind != STORE, t.extension_id == extension_id)
+        )
+    for account_id in accounts:
+        wanted.append(sa.and_(t.account_id == account_id, t.kind != STORE))
+    if not wanted:
+        return []
+    rows = conn.execute(
+        sa.select(notification_events)
+        .where(t.id > after_id, t.id <= through_id, sa.or_(*wanted))
+        .order_by(t.id)
+        .limit(limit)
+    )
+    return _events(rows)
+
+
+def _events(rows: Iterable[Any]) -> list[Event]:
     found = []
     for r in rows:
         if r.kind == STORE:

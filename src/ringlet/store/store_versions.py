@@ -25,6 +25,12 @@ from sqlalchemy.engine import Connection, Engine
 _TOUCHED = "ringlet.touched_stores"
 # Up to this many stores touched (a send between two extensions), one statement each.
 _ONE_BY_ONE = 2
+_BUMP_MANY_PG = (
+    "INSERT INTO message_store_versions (extension_id, version) "
+    "SELECT extension_id, 1 FROM unnest(%b::bigint[]) AS touched(extension_id) "
+    "ORDER BY extension_id "
+    "ON CONFLICT (extension_id) DO UPDATE SET version = message_store_versions.version + 1"
+)
 
 
 def touch(conn: Connection, extension_ids: Iterable[int]) -> None:
@@ -68,9 +74,12 @@ def _bump_touched(conn: Connection) -> None:
         if len(touched) <= _ONE_BY_ONE:
             for extension_id in sorted(touched):
                 cursor.execute(bump, (extension_id,))
+        elif conn.dialect.name == "postgresql":
+            # A fan-out (a Pager to a department): one statement over the sorted ids, whose
+            # rows PostgreSQL takes in that order, rather than one statement per store.
+            cursor.execute(_BUMP_MANY_PG, (sorted(touched),))
         else:
-            # A fan-out (a Pager to a department): one batch, still in ascending order, which
-            # psycopg pipelines (one round trip rather than one per store).
+            # A fan-out on SQLite: one batch, still in ascending order.
             cursor.executemany(bump, [(extension_id,) for extension_id in sorted(touched)])
     finally:
         cursor.close()
