@@ -46,8 +46,8 @@ async def deliver(settings: Settings, parent_pid: int | None = None, nice: int =
     is gone (the kernel closes the pipe of a `ringlet serve` killed outright, so no delivery
     process is left behind). Such a process runs in a process group of its own and ignores
     SIGTERM and SIGINT: a signal to the server's group (Ctrl+C, a supervisor's stop) is for the
-    server, which then stops this process after itself. Stopping first, it would leave the server's last sends to the next
-    start, and the server would take it for a crash."""
+    server, which then stops this process after itself. Stopping first, it would leave the
+    server's last sends to the next start, and the server would take it for a crash."""
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     asked = threading.Event()
