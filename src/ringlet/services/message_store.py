@@ -117,7 +117,9 @@ class MessageStoreService:
             require_extension(self.caches, conn, account_id, extension_id)
             return store.get_messages(conn, account_id, extension_id, message_ids)
 
-        return await self.db.read(work)
+        # Primary-key lookups, as many as the ids of one path: a small read (on SQLite on the
+        # loop, where a reader thread's GIL hand-offs cost more than the lookups).
+        return await self.db.read_small(work)
 
     async def set_read_status(
         self, account_id: int, extension_id: int, changes: Mapping[int, ReadStatus]

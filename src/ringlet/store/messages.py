@@ -504,13 +504,17 @@ def _shape(f: MessageFilter, order_by_modified: bool) -> tuple[Any, ...]:
 def is_small_read(f: MessageFilter, offset: int, limit: int) -> bool:
     """Whether `list_records` visits about as many rows as it returns: the list's default shape
     (one availability, a creation-time window, newest first), which walks ix_messages_store
-    and stops at offset + limit. Every other filter is checked row by row off the index (or,
+    and stops at offset + limit, and the same with one conversation or one read status. Every other filter is checked row by row off the index (or,
     several availabilities, sorts), so it may visit the whole store. Only R12 can make this
     walk longer: Pager rows of threads the reader has left are visited and skipped."""
+    # One conversation, or one read status, walks its own index in the list's order as the
+    # default shape walks ix_messages_store (ix_messages_conversation, ix_messages_unread).
+    one_key = len(f.conversation_ids) + len(f.read_statuses) <= 1
     return (
         offset + limit <= SMALL_READ_ROWS
         and len(f.availability) == 1
-        and not (f.conversation_ids or f.directions or f.types or f.read_statuses)
+        and one_key
+        and not (f.directions or f.types)
         and f.phone_number is None
         and not f.distinct_conversations
         and f.modified_since_ms is None
