@@ -504,9 +504,10 @@ def _shape(f: MessageFilter, order_by_modified: bool) -> tuple[Any, ...]:
 def is_small_read(f: MessageFilter, offset: int, limit: int) -> bool:
     """Whether `list_records` visits about as many rows as it returns: the list's default shape
     (one availability, a creation-time window, newest first), which walks ix_messages_store
-    and stops at offset + limit, and the same with one conversation or one read status. Every other filter is checked row by row off the index (or,
-    several availabilities, sorts), so it may visit the whole store. Only R12 can make this
-    walk longer: Pager rows of threads the reader has left are visited and skipped."""
+    and stops at offset + limit, and the same with one conversation or one read status. Every
+    other filter is checked row by row off the index (or, several availabilities, sorts), so it
+    may visit the whole store. Only R12 can make this walk longer: Pager rows of threads the
+    reader has left are visited and skipped."""
     # One conversation, or one read status, walks its own index in the list's order as the
     # default shape walks ix_messages_store (ix_messages_conversation, ix_messages_unread).
     one_key = len(f.conversation_ids) + len(f.read_statuses) <= 1
