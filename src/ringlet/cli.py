@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import click
@@ -17,6 +18,12 @@ from ringlet.config import (
     WEBHOOK_DELIVERY_MODES,
     Settings,
 )
+
+if TYPE_CHECKING:
+    from ringlet.services.history_import import ImportReport
+    from ringlet.services.provisioning import LoadReport
+
+T = TypeVar("T")
 
 _DATABASE_HELP = (
     "Database URL: sqlite:///path/to/file.db (the default is ./ringlet.db) or "
@@ -455,6 +462,30 @@ def _database_failure(exc: Exception, url: str) -> str:
     raise exc
 
 
+def _on_database(database: str, work: Callable[[], T], refusal: Callable[[str], str]) -> T:
+    """A one-off command's `work` on DATABASE (`load`, `import-messages`): a URL that cannot
+    serve, a refusal (a RingletError: `refusal` of its message) and a database failure are each
+    one line, and a failure on a SQLite database the command created leaves none behind."""
+    from ringlet.domain.errors import RingletError
+    from ringlet.store.database_errors import DatabaseProblem, check_url, sqlite_files
+
+    try:
+        check_url(database)
+    except DatabaseProblem as exc:
+        raise click.ClickException(str(exc)) from None
+    created = [path for path in sqlite_files(database) if not path.exists()]
+    try:
+        return work()
+    except BaseException as exc:
+        for path in created:
+            path.unlink(missing_ok=True)
+        if isinstance(exc, RingletError):
+            raise click.ClickException(refusal(exc.message)) from None
+        if isinstance(exc, Exception):
+            raise click.ClickException(_database_failure(exc, database)) from None
+        raise
+
+
 @main.command()
 @click.argument("fixture", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
@@ -468,29 +499,15 @@ def load(fixture: Path, database: str) -> None:
     """Provision accounts, extensions, numbers and apps from a FIXTURE file (YAML or JSON).
     Loading the same file twice changes nothing; a bad file is refused whole."""
     from ringlet.bootstrap import build
-    from ringlet.domain.errors import RingletError
-    from ringlet.store.database_errors import DatabaseProblem, check_url, sqlite_files
 
-    try:
-        check_url(database)
-    except DatabaseProblem as exc:
-        raise click.ClickException(str(exc)) from None
-    # A load that fails on a database it created leaves no empty database behind.
-    created = [path for path in sqlite_files(database) if not path.exists()]
-    try:
+    def work() -> LoadReport:
         services = build(Settings(database_url=database))
         try:
-            report = services.provisioning.load_path(fixture)
+            return services.provisioning.load_path(fixture)
         finally:
             services.db.close()
-    except BaseException as exc:
-        for path in created:
-            path.unlink(missing_ok=True)
-        if isinstance(exc, RingletError):
-            raise click.ClickException(exc.message) from None
-        if isinstance(exc, Exception):
-            raise click.ClickException(_database_failure(exc, database)) from None
-        raise
+
+    report = _on_database(database, work, lambda message: message)
     click.echo(f"Loaded {fixture}: {report.summary()}")
 
 
@@ -510,34 +527,22 @@ def import_messages(messages_file: Path, database: str) -> None:
     is one transaction: a bad line is named by its number and nothing is imported."""
     import time
 
-    from ringlet.services.history_import import ImportFailed, import_file
+    from ringlet.services.history_import import import_file
     from ringlet.store import migrate
     from ringlet.store.database import Database
-    from ringlet.store.database_errors import DatabaseProblem, check_url, sqlite_files
 
-    try:
-        check_url(database)
-    except DatabaseProblem as exc:
-        raise click.ClickException(str(exc)) from None
-    created = [path for path in sqlite_files(database) if not path.exists()]
-    start = time.monotonic()
-    try:
+    def work() -> ImportReport:
         db = Database(database, read_threads=1)
         try:
             migrate.upgrade(db.writer_engine)
-            report = import_file(db, messages_file)
+            return import_file(db, messages_file)
         finally:
             db.close()
-    except BaseException as exc:
-        for path in created:
-            path.unlink(missing_ok=True)
-        if isinstance(exc, ImportFailed):
-            raise click.ClickException(
-                f"{messages_file}: {exc.message}; nothing was imported"
-            ) from None
-        if isinstance(exc, Exception):
-            raise click.ClickException(_database_failure(exc, database)) from None
-        raise
+
+    start = time.monotonic()
+    report = _on_database(
+        database, work, lambda message: f"{messages_file}: {message}; nothing was imported"
+    )
     seconds = time.monotonic() - start
     click.echo(f"Imported {messages_file}: {report.summary()} in {seconds:.1f} s")
 

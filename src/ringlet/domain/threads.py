@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
 from collections.abc import Collection
 
 from ringlet.domain.errors import NotInConversation
@@ -12,6 +13,12 @@ from ringlet.domain.model import PagerThread
 # doubles, read them exactly (RingCentral's own exceed it; `conversation.id` repeats the id as
 # a string for that reason).
 _ID_BITS = 53
+MAX_CONVERSATION_ID = (1 << _ID_BITS) - 1
+
+
+def new_pager_conversation_id() -> int:
+    """A new Pager thread's id: random, below 2**53 like SMS conversation ids."""
+    return secrets.randbits(_ID_BITS - 1) | 1 << (_ID_BITS - 1)
 
 
 def sms_conversation_id(number_a: str, number_b: str) -> int:

@@ -845,8 +845,9 @@ class _Window:
     """The newest events, in id order, with the positions of each key's events: a drain finds
     the events that concern its subscription without walking the others.
 
-    Positions are absolute (`_base` counts the events dropped from the front); the window is
-    cut back to _WINDOW events, and its index rebuilt, once it holds twice that."""
+    The window is cut back to _WINDOW events, and its index rebuilt, once it holds a quarter
+    more: the rebuild is paid once per _WINDOW / 4 events, and the memory stays near the
+    bound (the delivery process holds one window)."""
 
     def __init__(self) -> None:
         self.clear()
@@ -854,20 +855,19 @@ class _Window:
     def clear(self) -> None:
         self._events: list[Event] = []
         self._ids: list[int] = []
-        self._base = 0
         self._by_key: dict[_Key, list[int]] = {}
 
     def __len__(self) -> int:
         return len(self._events)
 
     def extend(self, events: list[Event]) -> None:
-        position = self._base + len(self._events)
+        position = len(self._events)
         for offset, e in enumerate(events):
             for key in _event_keys(e):
                 self._by_key.setdefault(key, []).append(position + offset)
         self._events.extend(events)
         self._ids.extend(e.id for e in events)
-        if len(self._events) > 2 * _WINDOW:
+        if len(self._events) > _WINDOW + _WINDOW // 4:
             drop = len(self._events) - _WINDOW
             kept = self._events[drop:]
             self.clear()
@@ -881,7 +881,7 @@ class _Window:
         ids = self._ids
         if not ids or ids[0] > cursor + 1:
             return None
-        start = self._base + bisect.bisect_right(ids, cursor)
+        start = bisect.bisect_right(ids, cursor)
         positions: set[int] = set()
         for key in keys:
             found = self._by_key.get(key)
@@ -889,6 +889,6 @@ class _Window:
                 first = bisect.bisect_left(found, start)
                 positions.update(found[first : first + limit])
         chosen = sorted(positions)[:limit]
-        events = [self._events[p - self._base] for p in chosen]
+        events = [self._events[p] for p in chosen]
         through = events[-1].id if len(chosen) == limit else ids[-1]
         return events, through

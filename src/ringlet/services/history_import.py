@@ -27,7 +27,6 @@ writes wait for it (a million copies take about a minute).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,7 +51,11 @@ from ringlet.domain.ids import parse_id
 from ringlet.domain.model import Account, Extension, NewMessage, PagerThread, Party
 from ringlet.domain.phone_numbers import parse_number
 from ringlet.domain.text import check_storable, check_text
-from ringlet.domain.threads import sms_conversation_id
+from ringlet.domain.threads import (
+    MAX_CONVERSATION_ID,
+    new_pager_conversation_id,
+    sms_conversation_id,
+)
 from ringlet.store import directory, store_versions, threads
 from ringlet.store import messages as store
 from ringlet.store.database import Database
@@ -62,8 +65,6 @@ from ringlet.store.schema import accounts, extensions, pager_threads, phone_numb
 BATCH_ROWS = 5000
 # SQLite's page cache for the import's connection while it runs (KiB).
 _SQLITE_CACHE_KIB = 1 << 20
-# Pager conversation ids a file may name stay below 2**53, as ringlet's own (domain/threads.py).
-_MAX_CONVERSATION_ID = 2**53 - 1
 
 
 class ImportFailed(RingletError):
@@ -152,11 +153,6 @@ def _number_names(conn: Connection) -> dict[str, str]:
     for query in (held, main):
         names.update((str(number), str(name)) for number, name in conn.execute(query))
     return names
-
-
-def _new_conversation_id() -> int:
-    # As services/messaging.py makes them: random, below 2**53.
-    return secrets.randbits(52) | 1 << 52
 
 
 class _Importer:
@@ -342,7 +338,7 @@ class _Importer:
                 self.by_participants[key] = conversation_id
         else:
             number = parse_id(given)
-            if number is None or number > _MAX_CONVERSATION_ID:
+            if number is None or number > MAX_CONVERSATION_ID:
                 raise ValueError(
                     f"conversationId: {str(given)[:40]!r} is not an id below 2**53 "
                     "(JavaScript clients read larger ones wrong); leave it out for a new one"
@@ -394,7 +390,7 @@ def import_lines(
     conn: Connection,
     lines: Iterable[bytes],
     clock: Clock = system_clock,
-    new_conversation_id: Callable[[], int] = _new_conversation_id,
+    new_conversation_id: Callable[[], int] = new_pager_conversation_id,
 ) -> ImportReport:
     """Import every line, inside the caller's transaction (which must be rolled back if this
     raises ImportFailed)."""

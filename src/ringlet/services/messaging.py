@@ -3,7 +3,6 @@ copy and every recipient's copy, or nothing (R11)."""
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -31,7 +30,11 @@ from ringlet.domain.phone_numbers import normalize_recipient, parse_number
 from ringlet.domain.recipients import SmsRoute, plan_pager, route_sms
 from ringlet.domain.sending import check_pager_sender, check_sms_sender
 from ringlet.domain.text import check_text
-from ringlet.domain.threads import check_reply_allowed, sms_conversation_id
+from ringlet.domain.threads import (
+    check_reply_allowed,
+    new_pager_conversation_id,
+    sms_conversation_id,
+)
 from ringlet.store import carrier, directory, messages, threads
 from ringlet.store.cache import Caches
 from ringlet.store.database import Database
@@ -62,11 +65,6 @@ class SendPager:
     to: Sequence[ExtensionRef]
     text: str
     reply_on: int | None = None
-
-
-def _new_pager_conversation_id() -> int:
-    # Random, below 2**53 like SMS conversation ids (see domain/threads.py).
-    return secrets.randbits(52) | 1 << 52
 
 
 def _extension_party(extension: Extension) -> Party:
@@ -103,7 +101,7 @@ class MessagingService:
         db: Database,
         clock: Clock,
         caches: Caches | None = None,
-        new_conversation_id: Callable[[], int] = _new_pager_conversation_id,
+        new_conversation_id: Callable[[], int] = new_pager_conversation_id,
         carrier_delay_ms: int = 0,
         carrier_wakeup: Callable[[], None] = lambda: None,
     ) -> None:

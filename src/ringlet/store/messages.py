@@ -143,16 +143,16 @@ def history_row(
 
 
 # A message with more copies than this (a Pager to a department, R10) builds their rows first
-# (most of them alike) and, on PostgreSQL, sends them as one pipelined batch: one round trip
-# per copy would be most of the send.
+# (most of them alike) and stores them in one statement: one per copy would be most of the
+# send (a round trip each on PostgreSQL).
 _SINGLE_ROW_COPIES = 2
 
 
 def insert_messages(conn: Connection, copies: Sequence[NewMessage], now_ms: int) -> list[int]:
     """Store every copy of one message, inside the caller's transaction; returns their ids in
-    the same order. One row per statement, so each id is known to belong to its copy."""
-    # Plain SQL on the DBAPI cursor: this runs once per copy on the writer thread, which shares
-    # the GIL with the event loop (store/raw_sql.py).
+    the same order: one row per statement for a send's one or two copies, one statement for a
+    fan-out's many, each way with each id known to belong to its copy."""
+    # Plain SQL on the DBAPI cursor: this runs for every send (store/raw_sql.py).
     sql = insert_sql(conn.dialect.paramstyle, "messages", _INSERT_COLUMNS, returning="id")
     sql_plain = insert_sql(conn.dialect.paramstyle, "messages", _INSERT_COLUMNS)
     many = len(copies) > _SINGLE_ROW_COPIES

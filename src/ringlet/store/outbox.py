@@ -29,7 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-from ringlet.store.raw_sql import columns_of, insert_sql
+from ringlet.store.raw_sql import columns_of, insert_sql, unnest_insert_sql
 from ringlet.store.schema import notification_events
 
 CHANNEL = "ringlet_outbox"
@@ -188,11 +188,7 @@ def _fold(records: Sequence[tuple[Any, ...]]) -> list[tuple[int, int, str, str]]
 
 _EVENT_COLUMNS = ("account_id", "extension_id", "kind", "payload", "created_ms")
 _ONE_BY_ONE = 2
-_INSERT_MANY_PG = (
-    "INSERT INTO notification_events (account_id, extension_id, kind, payload, created_ms) "
-    "SELECT a, e, k, p, %b FROM unnest(%b::bigint[], %b::bigint[], %b::text[], %b::text[]) "
-    "AS t(a, e, k, p)"
-)
+_EVENT_PG_TYPES = ("bigint", "bigint", "text", "text", "bigint")
 
 
 def _write(conn: Connection, now_ms: int) -> None:
@@ -209,12 +205,14 @@ def _write(conn: Connection, now_ms: int) -> None:
         if rows:
             if postgresql:
                 cursor.execute(f"SELECT pg_advisory_xact_lock({_ORDER_LOCK})")
+            values = [(a, e, k, p, now_ms) for a, e, k, p in rows]
             if postgresql and len(rows) > _ONE_BY_ONE:
                 # A fan-out: one statement for every event (store/raw_sql.py).
-                cursor.execute(_INSERT_MANY_PG, (now_ms, *columns_of(rows, 4)))
+                sql = unnest_insert_sql("notification_events", _EVENT_COLUMNS, _EVENT_PG_TYPES)
+                cursor.execute(sql, columns_of(values, len(_EVENT_COLUMNS)))
             else:
                 sql = insert_sql(conn.dialect.paramstyle, "notification_events", _EVENT_COLUMNS)
-                cursor.executemany(sql, [(a, e, k, p, now_ms) for a, e, k, p in rows])
+                cursor.executemany(sql, values)
         if postgresql:
             # Delivered at COMMIT, to every process LISTENing, on any host.
             for kind in sorted(kinds):
