@@ -50,7 +50,7 @@ import httpx
 import sqlalchemy as sa
 import yaml
 
-from bench.notifications import _new_messages
+from bench.notifications import _new_messages, subscribe
 from bench.pg import scratch_database
 from bench.run import (
     LUA_SCRIPT,
@@ -60,6 +60,7 @@ from bench.run import (
     _free_port,
     _servers,
     parse_wrk,
+    run_and_report,
 )
 
 EXTENSION_PATH = "/restapi/v1.0/account/~/extension/~"
@@ -330,20 +331,6 @@ class Receiver:
                     return False
                 self.cond.wait(left)
         return True
-
-
-def subscribe(url: str, token: str, address: str) -> None:
-    response = httpx.post(
-        f"{url}/restapi/v1.0/subscription",
-        headers={"Authorization": f"Bearer {token}"},
-        json={
-            "eventFilters": [STORE_FILTER],
-            "deliveryMode": {"transportType": "WebHook", "address": address},
-        },
-        timeout=60,
-    )
-    if not response.is_success:
-        raise BenchError(f"subscribe: {response.status_code} {response.text[:300]}")
 
 
 # -- the database -----------------------------------------------------------------------------
@@ -737,19 +724,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        report = run(args)
-    except BenchError as error:
-        print(f"\nbenchmark failed: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers stopped", file=sys.stderr)
-        return 130
-    print_report(report)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"results written to {args.output}")
-    return 0 if report["checks_passed"] and report["targets_passed"] else 1
+    return run_and_report(
+        lambda: run(args),
+        print_report,
+        args.output,
+        lambda report: bool(report["checks_passed"] and report["targets_passed"]),
+    )
 
 
 if __name__ == "__main__":

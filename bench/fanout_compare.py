@@ -27,13 +27,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from bench.fanout import (
     DEPARTMENT,
     PEER,
     SENDER,
-    STORE_FILTER,
     Department,
     Receiver,
     _client,
@@ -41,24 +38,11 @@ from bench.fanout import (
     timed_sends,
     write_fixture,
 )
+from bench.notifications import subscribe
 from bench.pg import scratch_database
 from bench.run import STACKS, BenchError, Server, _free_port, _servers
 
 VERSIONS = ("baseline", "current")
-
-
-def _subscribe(url: str, token: str, address: str) -> None:
-    response = httpx.post(
-        f"{url}/restapi/v1.0/subscription",
-        headers={"Authorization": f"Bearer {token}"},
-        json={
-            "eventFilters": [STORE_FILTER],
-            "deliveryMode": {"transportType": "WebHook", "address": address},
-        },
-        timeout=60,
-    )
-    if not response.is_success:
-        raise BenchError(f"subscribe: {response.status_code} {response.text[:300]}")
 
 
 def _notifications(
@@ -74,7 +58,7 @@ def _notifications(
             for i in d.sample[: args.sample]:
                 token = login(urls[version], d, d.member_number(i))
                 path = f"/{version}/{i}"
-                _subscribe(urls[version], token, f"http://127.0.0.1:{receiver.port}{path}")
+                subscribe(urls[version], token, f"http://127.0.0.1:{receiver.port}{path}")
                 expected[version][path] = 0
         lags: dict[str, list[float]] = {v: [] for v in VERSIONS}
         for number in range(args.notify_rounds):

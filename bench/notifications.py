@@ -227,7 +227,8 @@ def _login(url: str, extension: str, client: tuple[str, str]) -> str:
     return str(response.json()["access_token"])
 
 
-def _subscribe(url: str, token: str, address: str) -> str:
+def subscribe(url: str, token: str, address: str) -> str:
+    """A WebHook subscription of `token`'s extension to its own message store; its id."""
     response = httpx.post(
         f"{url}/restapi/v1.0/subscription",
         headers={"Authorization": f"Bearer {token}"},
@@ -259,7 +260,7 @@ def _percentile(values: list[float], p: float) -> float:
 def measure_latency(url: str, receiver: Receiver, sends: int) -> dict[str, Any]:
     token101 = _login(url, "101", ("demo-app", "demo-secret"))
     token102 = _login(url, "102", ("demo-app", "demo-secret"))
-    sub_id = _subscribe(url, token101, f"http://127.0.0.1:{receiver.port}/latency")
+    sub_id = subscribe(url, token101, f"http://127.0.0.1:{receiver.port}/latency")
     scenario = SCENARIOS["send"]
     latencies = []
     with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token102}"}) as client:
@@ -347,7 +348,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         reference_rounds = []
         for level in LEVELS:
             while subscribed < level:
-                _subscribe(
+                subscribe(
                     ringlet.url,
                     tokens101[subscribed // 20],
                     f"http://127.0.0.1:{receiver.port}/hook/{subscribed}",

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import os
 import platform
 import re
@@ -66,6 +65,7 @@ from bench.run import (
     check,
     login,
     parse_wrk,
+    run_and_report,
     seed,
 )
 
@@ -536,19 +536,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        report = run(args)
-    except BenchError as error:
-        print(f"\nbenchmark failed: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers stopped", file=sys.stderr)
-        return 130
-    print_report(report)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"results written to {args.output}")
-    return 0 if report["checks_passed"] and report["valid"] else 1
+    return run_and_report(
+        lambda: run(args),
+        print_report,
+        args.output,
+        lambda report: bool(report["checks_passed"] and report["valid"]),
+    )
 
 
 if __name__ == "__main__":

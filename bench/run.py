@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -758,10 +758,17 @@ def print_report(report: dict[str, Any]) -> None:
         print("THE RUN IS INVALID: wrk saw non-2xx responses or socket errors.")
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def run_and_report(
+    measure: Callable[[], dict[str, Any]],
+    print_report: Callable[[dict[str, Any]], None],
+    output: Path,
+    passed: Callable[[dict[str, Any]], bool] = lambda report: bool(report["passed"]),
+) -> int:
+    """The end every benchmark of this folder shares: `measure`, print the report and write it
+    to `output` as JSON. Exit code 0 when it `passed`, 1 when not, 2 when it could not run
+    (BenchError), 130 on Ctrl-C (the servers stopped either way)."""
     try:
-        report = run(args)
+        report = measure()
     except BenchError as error:
         print(f"\nbenchmark failed: {error}", file=sys.stderr)
         return 2
@@ -769,10 +776,15 @@ def main(argv: list[str] | None = None) -> int:
         print("\ninterrupted; servers stopped", file=sys.stderr)
         return 130
     print_report(report)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"results written to {args.output}")
-    return 0 if report["passed"] else 1
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    print(f"results written to {output}")
+    return 0 if passed(report) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    return run_and_report(lambda: run(args), print_report, args.output)
 
 
 if __name__ == "__main__":

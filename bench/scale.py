@@ -49,6 +49,7 @@ from bench.run import (
     _wrk_version,
     login,
     measure,
+    run_and_report,
     summarize,
 )
 from ringlet.domain.threads import sms_conversation_id
@@ -480,8 +481,8 @@ def print_report(report: dict[str, Any]) -> None:
         )
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
+def measure_sizes(args: argparse.Namespace) -> dict[str, Any]:
+    """Every size, one after another, and the verdicts."""
     report: dict[str, Any] = {
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "options": {k: str(v) for k, v in vars(args).items() if k != "size_list"},
@@ -493,23 +494,17 @@ def main(argv: list[str] | None = None) -> int:
         },
         "sizes": [],
     }
-    try:
-        _preflight(args)
-        report["environment"]["wrk"] = _wrk_version()
-        for size in args.size_list:
-            report["sizes"].append(measure_size(size, args))
-    except BenchError as error:
-        print(f"\nbenchmark failed: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers stopped", file=sys.stderr)
-        return 130
+    _preflight(args)
+    report["environment"]["wrk"] = _wrk_version()
+    for size in args.size_list:
+        report["sizes"].append(measure_size(size, args))
     verdicts(report)
-    print_report(report)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"results written to {args.output}")
-    return 0 if report["passed"] else 1
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    return run_and_report(lambda: measure_sizes(args), print_report, args.output)
 
 
 if __name__ == "__main__":

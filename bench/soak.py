@@ -68,6 +68,7 @@ from bench.run import (
     _process_tree,
     _servers,
     login,
+    run_and_report,
     seed,
 )
 
@@ -1009,19 +1010,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    try:
-        report = run(args)
-    except BenchError as error:
-        print(f"\nsoak failed: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers stopped", file=sys.stderr)
-        return 130
-    print_report(report, args)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"results written to {args.output}")
-    return 0 if report["passed"] else 1
+    return run_and_report(lambda: run(args), lambda report: print_report(report, args), args.output)
 
 
 if __name__ == "__main__":
