@@ -18,6 +18,7 @@ import yaml
 
 from tests.e2e.messaging import EXT, records, send_pager, send_sms
 from tests.e2e.test_cli import ringlet
+from tests.e2e.test_distinct_conversations import distinct as checked_distinct
 from tests.e2e.test_provisioning import snapshot
 from tests.support.client import ApiClient
 from tests.support.fixtures import MIN_SEED, ProvisionedAccount, build_account
@@ -158,6 +159,10 @@ def test_imported_history_is_listed_read_synced_and_continued(
         listed = records(b)
         subjects = [m["subject"] for m in listed]
         assert subjects == ["Stand-up in 5", "Yes!", "Are you there?", "Earlier"]
+        # Imported conversations have their newest messages (conversation_heads) as well.
+        by_id = {m["id"]: m["subject"] for m in records(b, dateFrom="2020-01-01")}
+        assert [by_id[i] for i in checked_distinct(b)] == ["Stand-up in 5", "Yes!"]
+        assert len(checked_distinct(b, availability="Deleted", dateFrom="2019-01-01")) == 1
         pager, sent, received, earlier = listed
         friend = acct.handset(7)
         assert received["direction"] == "Inbound" and received["readStatus"] == "Unread"

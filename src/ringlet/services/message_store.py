@@ -20,7 +20,7 @@ from ringlet.domain.enums import Availability, MessageType, ReadStatus
 from ringlet.domain.errors import ResourceNotFound
 from ringlet.domain.lifecycle import availability_after_delete
 from ringlet.domain.model import Message
-from ringlet.message_json import RecordWriter
+from ringlet.message_json import RecordWriter, StoredRecord
 from ringlet.services.page_memo import MAX_RECORDS, PageMemo
 from ringlet.store import messages as store
 from ringlet.store import store_versions
@@ -119,6 +119,17 @@ class MessageStoreService:
 
         # Primary-key lookups, as many as the ids of one path: a small read (on SQLite on the
         # loop, where a reader thread's GIL hand-offs cost more than the lookups).
+        return await self.db.read_small(work)
+
+    async def get_records(
+        self, account_id: int, extension_id: int, message_ids: Sequence[int]
+    ) -> dict[int, StoredRecord]:
+        """`get_messages` as the records that read by id renders (no Message built)."""
+
+        def work(conn: Connection) -> dict[int, StoredRecord]:
+            require_extension(self.caches, conn, account_id, extension_id)
+            return store.get_records(conn, account_id, extension_id, message_ids)
+
         return await self.db.read_small(work)
 
     async def set_read_status(

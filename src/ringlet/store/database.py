@@ -48,7 +48,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ringlet.clock import system_clock
 from ringlet.domain.errors import ServiceUnavailable
-from ringlet.store import outbox, store_versions
+from ringlet.store import conversation_heads, outbox, store_versions
 from ringlet.store.database_errors import outage_in, unavailable_cause
 
 T = TypeVar("T")
@@ -165,7 +165,10 @@ class Database:
     def __init__(self, url: str, *, read_threads: int = 4) -> None:
         self.url = url
         self.writer_engine = create_engine(url, writer=True)
+        # Commit hooks, in this order (each module says why): the store counters' bump, the
+        # conversation heads (ordered by those counters' row locks), the outbox.
         store_versions.install(self.writer_engine)
+        conversation_heads.install(self.writer_engine)
         outbox.install(self.writer_engine, system_clock)
         # Called on the writer thread after a commit that wrote outbox rows or signals, with what
         # it signals (outbox.EVENTS, SUBSCRIPTIONS, RESET): the notification dispatchers'

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -22,9 +22,12 @@ from ringlet.domain.enums import (
 )
 from ringlet.domain.model import Message, NewMessage
 from ringlet.message_json import StoredRecord, fixed_members
-from ringlet.store import outbox, store_versions
+from ringlet.store import conversation_heads, outbox, store_versions
 from ringlet.store.parties import decode_parties, encode_parties
 from ringlet.store.raw_sql import columns_of, insert_sql, unnest_insert_sql
+from ringlet.store.schema import (
+    conversation_heads as conversation_heads_table,
+)
 from ringlet.store.schema import (
     department_members,
     messages,
@@ -80,6 +83,10 @@ _INSERT_COLUMNS = (
     "creation_ms",
     "modified_ms",
 )
+_EXTENSION = _INSERT_COLUMNS.index("extension_id")
+_CONVERSATION = _INSERT_COLUMNS.index("conversation_id")
+_AVAILABILITY = _INSERT_COLUMNS.index("availability")
+_ALIVE = Availability.ALIVE.value
 # Their PostgreSQL types, for the arrays of a fan-out's one statement.
 _PG_TYPES = (
     "bigint",
@@ -161,7 +168,9 @@ def insert_messages(conn: Connection, copies: Sequence[NewMessage], now_ms: int)
     try:
         ids = []
         stores = {copy.extension_id for copy in copies}
-        store_versions.touch(conn, stores)
+        conversation_heads.touch(
+            conn, {(c.extension_id, _ALIVE, c.conversation_id) for c in copies}
+        )
         if many and conn.dialect.name == "postgresql" and len(stores) == len(copies):
             # One statement for every copy (store/raw_sql.py: unnest_insert_sql); each store
             # holds one copy of the message, so the store names the id of each.
@@ -248,6 +257,9 @@ def insert_history(conn: Connection, rows: Sequence[tuple[Any, ...]]) -> None:
     if not rows:
         return
     sql = insert_sql(conn.dialect.paramstyle, "messages", _INSERT_COLUMNS)
+    conversation_heads.touch(
+        conn, {(row[_EXTENSION], row[_AVAILABILITY], row[_CONVERSATION]) for row in rows}
+    )
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.executemany(sql, rows)
@@ -279,8 +291,12 @@ def update_messages(
             messages.c.id.in_(list(message_ids)),
         )
         .values(**values)
-        .returning(messages.c.type, messages.c.direction)
-    )
+        .returning(messages.c.type, messages.c.direction, messages.c.conversation_id)
+    ).all()
+    if availability is not None:
+        conversation_heads.touch_all_availabilities(
+            conn, extension_id, (int(r[2]) for r in changed)
+        )
     outbox.updated_messages(conn, account_id, extension_id, [(r[0], r[1]) for r in changed])
 
 
@@ -511,6 +527,8 @@ def is_small_read(f: MessageFilter, offset: int, limit: int) -> bool:
     # One conversation, or one read status, walks its own index in the list's order as the
     # default shape walks ix_messages_store (ix_messages_conversation, ix_messages_unread).
     one_key = len(f.conversation_ids) + len(f.read_statuses) <= 1
+    if offset + limit <= SMALL_READ_ROWS and reads_heads(f, order_by_modified=False):
+        return True  # the walk of conversation_heads stops at its page as well
     return (
         offset + limit <= SMALL_READ_ROWS
         and len(f.availability) == 1
@@ -519,6 +537,46 @@ def is_small_read(f: MessageFilter, offset: int, limit: int) -> bool:
         and f.phone_number is None
         and not f.distinct_conversations
         and f.modified_since_ms is None
+    )
+
+
+def reads_heads(f: MessageFilter, *, order_by_modified: bool) -> bool:
+    """Whether a distinctConversations list reads conversation_heads (the newest message of
+    each conversation of one availability) rather than walking its window: the list's usual
+    shape, one availability and perhaps a dateFrom. With any other condition the newest
+    message of a conversation among those selected need not be its head."""
+    return (
+        f.distinct_conversations
+        and not order_by_modified
+        and len(f.availability) == 1
+        and not (f.conversation_ids or f.directions or f.types or f.read_statuses)
+        and f.phone_number is None
+        and f.date_to_ms is None
+        and f.modified_since_ms is None
+    )
+
+
+def _heads_statement(
+    p: _Params, account_id: int, extension_id: int, f: MessageFilter
+) -> sa.Select[Any]:
+    """The distinctConversations list of `reads_heads`: the store's heads of the availability,
+    newest first (ix_conversation_heads_newest, in the list's order), each joined to its
+    message; R12 is a condition on the conversation, so it filters heads as it filters rows.
+    It binds exactly what `_conditions` binds for the same filter."""
+    h = conversation_heads_table.c
+    conditions: list[Any] = [
+        messages.c.account_id == p.bind("account_id", account_id),
+        h.extension_id == p.bind("extension_id", extension_id),
+        h.availability == p.binds("av", [a.value for a in f.availability])[0],
+    ]
+    if f.date_from_ms is not None:
+        conditions.append(h.creation_ms >= p.bind("date_from", f.date_from_ms))
+    conditions.append(_readable_by(p, extension_id))
+    return (
+        sa.select(*_RECORD_COLUMNS)
+        .select_from(conversation_heads_table.join(messages, messages.c.id == h.message_id))
+        .where(*conditions)
+        .order_by(h.creation_ms.desc(), h.message_id.desc())
     )
 
 
@@ -558,30 +616,73 @@ def list_records(
     or by last change). Nothing is counted: callers ask for one more row than they show to learn
     whether more follow.
 
-    The hot path of the list: the statement of each filter shape is compiled once, and runs on
-    the connection's DBAPI cursor, whose plain tuples are the records as they are rendered.
-    With the default filter it walks ix_messages_store backwards (extension, availability,
-    creation time, id) and stops after `limit` rows."""
+    The hot path of the list (`_fetch`). With the default filter it walks ix_messages_store
+    backwards (extension, availability, creation time, id) and stops after `limit` rows."""
     values = _filter_values(account_id, extension_id, f)
     values["offset"] = offset
     values["limit"] = limit
+
+    def build(p: _Params) -> sa.Select[Any]:
+        if reads_heads(f, order_by_modified=order_by_modified):
+            statement = _heads_statement(p, account_id, extension_id, f)
+        else:
+            order_key = messages.c.modified_ms if order_by_modified else messages.c.creation_ms
+            statement = (
+                sa.select(*_RECORD_COLUMNS)
+                .where(*_conditions(p, account_id, extension_id, f))
+                .order_by(order_key.desc(), messages.c.id.desc())
+            )
+        p.values.update(offset=offset, limit=limit)
+        return statement.limit(sa.bindparam("limit", type_=sa.Integer)).offset(
+            sa.bindparam("offset", type_=sa.Integer)
+        )
+
+    rows = _fetch(conn, ("list", *_shape(f, order_by_modified)), build, values)
+    return cast(list[StoredRecord], rows)
+
+
+def get_records(
+    conn: Connection, account_id: int, extension_id: int, message_ids: Sequence[int]
+) -> dict[int, StoredRecord]:
+    """The caller-visible copies among `message_ids` in one extension's store, as records
+    (read by id): `get_messages` without building a Message, on `_fetch`'s path."""
+    ids = list(message_ids)
+    if not ids:
+        return {}
+    values: dict[str, Any] = {"account_id": account_id, "extension_id": extension_id}
+    values.update((f"id_{i}", message_id) for i, message_id in enumerate(ids))
+    values.update(reader=extension_id, pager=MessageType.PAGER.value)
+
+    def build(p: _Params) -> sa.Select[Any]:
+        return sa.select(*_RECORD_COLUMNS).where(
+            messages.c.account_id == p.bind("account_id", account_id),
+            messages.c.extension_id == p.bind("extension_id", extension_id),
+            messages.c.id.in_(p.binds("id", ids)),
+            _readable_by(p, extension_id),
+        )
+
+    rows = _fetch(conn, ("by_id", len(ids)), build, values)
+    return {row[0]: cast(StoredRecord, row) for row in rows}
+
+
+def _fetch(
+    conn: Connection,
+    shape: tuple[Any, ...],
+    build: Callable[[_Params], sa.Select[Any]],
+    values: dict[str, Any],
+) -> list[tuple[Any, ...]]:
+    """Run the statement of one query shape on the connection's DBAPI cursor, whose plain
+    tuples are the records as they are rendered. `build` makes the statement, binding through
+    its `_Params`; it runs once per shape (and dialect), when the shape is first met, and must
+    bind exactly `values` (checked then): every later call passes only the values."""
     dialect = conn.dialect
-    key = (dialect.name, dialect.driver, _shape(f, order_by_modified))
+    key = (dialect.name, dialect.driver, shape)
     compiled = _compiled.get(key)
     if compiled is None:
         p = _Params()
-        conditions = _conditions(p, account_id, extension_id, f)
-        p.values.update(offset=offset, limit=limit)
+        statement = build(p)
         if p.values != values:  # a filter added to one of the two and not the other
-            raise AssertionError(f"_filter_values disagrees with _conditions: {values}")
-        order_key = messages.c.modified_ms if order_by_modified else messages.c.creation_ms
-        statement = (
-            sa.select(*_RECORD_COLUMNS)
-            .where(*conditions)
-            .order_by(order_key.desc(), messages.c.id.desc())
-            .limit(sa.bindparam("limit", type_=sa.Integer))
-            .offset(sa.bindparam("offset", type_=sa.Integer))
-        )
+            raise AssertionError(f"the values disagree with the statement's: {values}")
         done = statement.compile(dialect=dialect)
         names = list(done.positiontup) if done.positional and done.positiontup else None
         compiled = (done.string, names)
@@ -595,7 +696,7 @@ def list_records(
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    return cast(list[StoredRecord], rows)
+    return cast(list[tuple[Any, ...]], rows)
 
 
 def conversation_of_message(conn: Connection, account_id: int, message_id: int) -> int | None:

@@ -187,6 +187,28 @@ message_store_versions = sa.Table(
     sa.Column("version", sa.BigInteger, nullable=False),
 )
 
+# The newest message (by creation time, then id) of each conversation in each store, per
+# availability: what a distinctConversations list walks (store/conversation_heads.py keeps it,
+# store/messages.py reads it), so that the list's cost follows its page, not the number of
+# messages in its window. Derived data: a migration or a repair can rebuild it from `messages`.
+conversation_heads = sa.Table(
+    "conversation_heads",
+    metadata,
+    sa.Column("extension_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("availability", sa.String(16), primary_key=True),
+    sa.Column("conversation_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("creation_ms", sa.BigInteger, nullable=False),
+    sa.Column("message_id", sa.BigInteger, nullable=False),
+)
+# A store's conversations, newest head first, in the list's order.
+sa.Index(
+    "ix_conversation_heads_newest",
+    conversation_heads.c.extension_id,
+    conversation_heads.c.availability,
+    conversation_heads.c.creation_ms,
+    conversation_heads.c.message_id,
+)
+
 # -- carrier (issue 7): handsets off this server, the simulated carrier, delivery status -----
 
 # Delivery status of an outbound SMS copy (set by store/messages.py: set_delivery_status).

@@ -227,12 +227,18 @@ async def list_messages(ctx: Ctx) -> Response:
 async def read_message(ctx: Ctx) -> Response:
     who = owner(ctx)
     ids = _path_ids(ctx)
-    found = await ctx.services.message_store.get_messages(
+    found = await ctx.services.message_store.get_records(
         who.account_id, who.extension_id, _numbers(ids.ids)
     )
+    write = record_writer(who.base_url, who.account_id, who.extension_id)
     if not ids.bulk:
-        return json_response(message(found[_single_id(ids, found)], who.base_url))
-    return multi_status(ctx.request, _parts(who, ids.ids, _records(who, found)))
+        return json_response(write(found[_single_id(ids, found)]))
+
+    def outcome(number: int) -> tuple[int, Any] | None:
+        record = found.get(number)
+        return None if record is None else (200, write(record))
+
+    return multi_status(ctx.request, _parts(who, ids.ids, outcome))
 
 
 # -- updateMessage / patchMessage -------------------------------------------------------------
