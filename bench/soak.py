@@ -37,13 +37,14 @@ import os
 import platform
 import random
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections import Counter, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -129,6 +130,29 @@ class Tally:
     transport_errors: int = 0
     first_failures: list[str] = field(default_factory=list)
     counting: bool = False  # False during the warm-up: only failures counted
+    # Seconds each request took, by kind (the operation, a list by its filter's names), since
+    # the last progress line: what tells which request slows down when the rate falls.
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+
+    def took(self, kind: str, seconds: float) -> None:
+        if self.counting:
+            self.latencies[kind].append(seconds)
+
+    def close_window(self, at: float) -> dict[str, tuple[int, float, float]]:
+        """Per kind: count, mean and p95 in ms since the last call; kept in the timeline."""
+        window = {
+            kind: (
+                len(times),
+                round(1000 * statistics.fmean(times), 2),
+                round(1000 * sorted(times)[int(0.95 * (len(times) - 1))], 2),
+            )
+            for kind, times in sorted(self.latencies.items())
+            if times
+        }
+        self.latencies.clear()
+        self.timeline.append({"at_s": round(at), "by_kind": window})
+        return window
 
     def record(self, op: str, status: int, expected: tuple[int, ...], body: bytes) -> None:
         if self.counting:
@@ -240,8 +264,10 @@ class Traffic:
         body: Any = None,
         expected: tuple[int, ...] = (200,),
         form: dict[str, str] | None = None,
+        kind: str | None = None,
     ) -> tuple[int, Any]:
-        """One request; the JSON body of a 2xx answer (None otherwise or when empty)."""
+        """One request; the JSON body of a 2xx answer (None otherwise or when empty). `kind`
+        names it in the latency timeline (default: `op`)."""
         headers = {}
         if ext is not None:
             headers["Authorization"] = f"Bearer {conn.tokens[ext]['access_token']}"
@@ -254,10 +280,12 @@ class Traffic:
         elif body is not None:
             data = json.dumps(body, separators=(",", ":")).encode()
             headers["Content-Type"] = "application/json"
+        began = time.perf_counter()
         try:
             status, raw = await asyncio.wait_for(
                 conn.request(method, path, headers, data), self.args.request_timeout
             )
+            self.tally.took(kind or op, time.perf_counter() - began)
         except (OSError, TimeoutError, asyncio.IncompleteReadError, BenchError, ValueError) as e:
             conn.close()
             self.tally.error(op, e)
@@ -365,8 +393,9 @@ class Traffic:
 
     async def list_messages(self, conn: Connection) -> None:
         ext = self.ext()
-        query = urlencode(self._list_query(ext))
-        await self.call(conn, "list", "GET", f"{STORE}?{query}", ext)
+        params = self._list_query(ext)
+        kind = "list " + ",".join(name for name, _ in params if name != "perPage")
+        await self.call(conn, "list", "GET", f"{STORE}?{urlencode(params)}", ext, kind=kind)
 
     async def read(self, conn: Connection) -> None:
         ext = self.ext()
@@ -818,9 +847,14 @@ async def _progress(traffic: Traffic, sampler: Sampler, args: argparse.Namespace
         memory = "  ".join(
             f"{role} {series[-1][1]:.1f} MiB" for role, series in sampler.samples.items()
         )
+        at = time.monotonic() - sampler.t0
+        window = traffic.tally.close_window(at)
+        slowest = sorted(window.items(), key=lambda item: -item[1][1])[:3]
         print(
-            f"  {time.monotonic() - sampler.t0:6.0f} s  {rate:6.0f} req/s  {memory}  "
-            f"failures {traffic.tally.failures + traffic.tally.transport_errors}",
+            f"  {at:6.0f} s  {rate:6.0f} req/s  {memory}  "
+            f"failures {traffic.tally.failures + traffic.tally.transport_errors}  "
+            "slowest (mean ms): "
+            + ", ".join(f"{kind} {mean:.1f}" for kind, (_, mean, _) in slowest),
             flush=True,
         )
 
@@ -880,6 +914,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "transport_errors": tally.transport_errors,
             "first_failures": tally.first_failures,
             "webhook_notifications_received": traffic.notifications,
+            "latency_timeline": tally.timeline,
         }
         report["memory"] = {
             role: memory_verdict(series, args) for role, series in sampler.samples.items()
@@ -909,6 +944,15 @@ def print_report(report: dict[str, Any], args: argparse.Namespace) -> None:
     )
     for line in traffic["first_failures"][:5]:
         print(f"  {line}")
+    timeline = traffic["latency_timeline"]
+    if len(timeline) >= 2:
+        first, last = timeline[0]["by_kind"], timeline[-1]["by_kind"]
+        print("\nlatency by request, mean ms: first tenth -> last tenth (p95)")
+        for kind in sorted(set(first) & set(last), key=lambda k: -last[k][1]):
+            print(
+                f"  {kind:<44}{first[kind][1]:>9.1f} -> {last[kind][1]:>7.1f}"
+                f"   ({first[kind][2]:.1f} -> {last[kind][2]:.1f})"
+            )
     columns = ("peak", "start", "mid", "end", "slope MiB/h", "end-mid", "")
     header = f"{'process':<12}" + "".join(f"{c:>12}" for c in columns)
     print("\nRSS in MiB (peak: VmHWM over the process's life, seeding included)")
