@@ -177,20 +177,22 @@ class SyncService:
         """FSync: the newest Alive messages of the frame (created before `date_to_ms`, if
         given: clients page back through older messages that way)."""
         limit = min(record_count or MAX_RECORDS, MAX_RECORDS)
+        selection = frame.selection(date_to_ms=date_to_ms)
 
         def work(conn: Connection) -> tuple[list[StoredRecord], bool, int]:
             require_extension(self.caches, conn, account_id, extension_id)
             # Read before the query: a change committed meanwhile is then newer than the token
             # or inside the overlap, never lost.
             sync_time = self.clock()
-            selection = frame.selection(date_to_ms=date_to_ms)
             if selection is None:
                 return [], False, sync_time
             # One more than asked for tells whether older records exist, without a count.
             found = store.list_records(conn, account_id, extension_id, selection, 0, limit + 1)
             return found[:limit], len(found) > limit, sync_time
 
-        found, older, sync_time = await self.db.read(work)
+        # The list's query: a small read when the list's would be (services/message_store.py).
+        small = selection is None or store.is_small_read(selection, 0, limit + 1)
+        found, older, sync_time = await (self.db.read_small if small else self.db.read)(work)
         token = encode_token(account_id, extension_id, sync_time, frame)
         return SyncResult(found, SyncType.FULL, token, sync_time, older)
 
