@@ -120,6 +120,10 @@ def import_store(database: str, workdir: Path, messages: int) -> None:
 # --- the client ------------------------------------------------------------------------------
 
 
+# The churn's client refreshes its tokens this often (an access token lives an hour).
+TOKEN_REFRESH_SECONDS = 1800
+
+
 @dataclass
 class Tally:
     """Every response, by operation and status; failures kept for the report."""
@@ -316,12 +320,19 @@ class Traffic:
     async def churn(self, conn: Connection, deadline: float) -> None:
         """Every --churn-interval seconds a WebSocket session or a WebHook subscription, in
         turn, on top of the workers' traffic."""
+        refreshed = time.monotonic()
         try:
             for turn in itertools.count():
                 conn.close()  # idle longer than the server's keep-alive timeout
                 await asyncio.sleep(self.args.churn_interval)
                 if time.monotonic() >= deadline:
                     return
+                # The workers refresh their tokens among their requests; this client does as
+                # an app does, before its access token (an hour) runs out.
+                if time.monotonic() - refreshed > TOKEN_REFRESH_SECONDS:
+                    for ext in EXTENSIONS:
+                        await self.refresh(conn, ext)
+                    refreshed = time.monotonic()
                 await (self.websocket(conn, drop=turn % 8 == 0) if turn % 2 else self.webhook(conn))
         finally:
             conn.close()
@@ -456,8 +467,8 @@ class Traffic:
         if isinstance(answer, dict):
             conn.tokens[ext] = answer
 
-    async def refresh(self, conn: Connection) -> None:
-        ext = self.ext()
+    async def refresh(self, conn: Connection, ext: str | None = None) -> None:
+        ext = ext or self.ext()
         form = {"grant_type": "refresh_token", "refresh_token": conn.tokens[ext]["refresh_token"]}
         _, answer = await self.call(
             conn, "refresh", "POST", "/restapi/oauth/token", None, form=form
