@@ -54,3 +54,21 @@ def records(client: ApiClient, extension_id: int | str = "~", **params: Any) -> 
 def error_code(response: httpx.Response) -> str:
     code: str = response.json()["errorCode"]
     return code
+
+
+def remove_from_department(
+    admin: ApiClient, account: Any, department: str, extension: str
+) -> httpx.Response:
+    """bulk-assign: `extension` (a number) leaves Department `department` (R12 then hides the
+    department's threads from it)."""
+    return admin.post(
+        "/restapi/v1.0/account/~/department/bulk-assign",
+        json={
+            "items": [
+                {
+                    "departmentId": str(account.ext(department).id),
+                    "removedExtensionIds": [str(account.ext(extension).id)],
+                }
+            ]
+        },
+    )

@@ -14,13 +14,12 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.messaging import EXT, records, send_pager, send_sms
+from tests.e2e.messaging import EXT, records, remove_from_department, send_pager, send_sms
 from tests.support.client import ApiClient
 
 pytestmark = pytest.mark.usefixtures("server")
 
 STORE = f"{EXT}/message-store"
-BULK_ASSIGN = "/restapi/v1.0/account/~/department/bulk-assign"
 SINCE = "2020-01-01T00:00:00Z"
 
 
@@ -116,17 +115,7 @@ def test_distinct_hides_threads_the_reader_left(account, client_for) -> None:
     _sms(olivia, account.ext("101").number, account.ext("103").number, "stays")
     (sms,) = records(carol, messageType="SMS")  # carol's copy
     assert distinct(carol) == [sms["id"], _carols_copy(carol, thread)]
-    removed = olivia.post(
-        BULK_ASSIGN,
-        json={
-            "items": [
-                {
-                    "departmentId": str(account.ext("201").id),
-                    "removedExtensionIds": [str(account.ext("103").id)],
-                }
-            ]
-        },
-    )
+    removed = remove_from_department(olivia, account, "201", "103")
     assert removed.status_code in (200, 204), removed.text
     assert distinct(carol) == [sms["id"]]
     assert thread["id"] in distinct(olivia)

@@ -19,14 +19,20 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from tests.e2e.messaging import EXT, error_code, records, send_pager, send_sms
+from tests.e2e.messaging import (
+    EXT,
+    error_code,
+    records,
+    remove_from_department,
+    send_pager,
+    send_sms,
+)
 from tests.support.client import ApiClient
 
 pytestmark = pytest.mark.usefixtures("server")
 
 STORE = f"{EXT}/message-store"
 VND = "application/vnd.ringcentral.multipart+json"
-BULK_ASSIGN = "/restapi/v1.0/account/~/department/bulk-assign"
 
 
 # -- helpers ----------------------------------------------------------------------------------
@@ -628,17 +634,7 @@ def test_r12_leaving_a_department_hides_its_threads(account, client_for) -> None
     sms = _sms(olivia, account, "sms to carol stays", to="103")
     (carols_pager,) = records(carol, messageType="Pager")
     assert carols_pager["conversationId"] == thread["conversationId"]
-    removed = olivia.post(
-        BULK_ASSIGN,
-        json={
-            "items": [
-                {
-                    "departmentId": str(account.ext("201").id),
-                    "removedExtensionIds": [str(account.ext("103").id)],
-                }
-            ]
-        },
-    )
+    removed = remove_from_department(olivia, account, "201", "103")
     assert removed.status_code in (200, 204), removed.text
     assert [m["subject"] for m in records(carol)] == [sms["subject"]]
     assert _ids(carol, conversationId=thread["conversationId"]) == []

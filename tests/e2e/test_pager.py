@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.messaging import EXT, error_code, records, send_pager
+from tests.e2e.messaging import EXT, error_code, records, remove_from_department, send_pager
 
 pytestmark = pytest.mark.usefixtures("server")
 
@@ -134,17 +134,7 @@ def test_r12_member_removed_from_department_loses_the_thread(account, client_for
     ok = send_pager(carol, reply_on=carols_copy["id"], text="on it")
     assert ok.status_code == 200, ok.text
 
-    removed = olivia.post(
-        "/restapi/v1.0/account/~/department/bulk-assign",
-        json={
-            "items": [
-                {
-                    "departmentId": str(account.ext("201").id),
-                    "removedExtensionIds": [str(account.ext("103").id)],
-                }
-            ]
-        },
-    )
+    removed = remove_from_department(olivia, account, "201", "103")
     assert removed.status_code in (200, 204), removed.text
 
     refused = send_pager(carol, reply_on=carols_copy["id"], text="still here?")

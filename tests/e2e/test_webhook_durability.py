@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.messaging import send_pager
+from tests.e2e.messaging import remove_from_department, send_pager
 from tests.e2e.notifications import (
     MY_STORE,
     SUBSCRIPTION,
@@ -255,17 +255,7 @@ def test_r12_is_decided_at_delivery(
         receiver.status = 503
         assert send_pager(admin, ["201"], "for the department").status_code == 200
         receiver.wait_refused(1)
-        removed = admin.post(
-            "/restapi/v1.0/account/~/department/bulk-assign",
-            json={
-                "items": [
-                    {
-                        "departmentId": str(account.ext("201").id),
-                        "removedExtensionIds": [str(account.ext("103").id)],
-                    }
-                ]
-            },
-        )
+        removed = remove_from_department(admin, account, "201", "103")
         assert removed.status_code == 204
         direct = send_pager(admin, ["103"], "for 103 alone")
         receiver.status = 200
