@@ -22,6 +22,12 @@ def send_sms(client: ApiClient, from_number: str, to_number: str, text: str) -> 
     )
 
 
+def sent(response: httpx.Response) -> Any:
+    """The sent copy of a send that must succeed (200)."""
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def send_pager(
     client: ApiClient,
     to: list[str] | None = None,

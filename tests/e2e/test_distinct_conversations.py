@@ -14,7 +14,14 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.messaging import EXT, records, remove_from_department, send_pager, send_sms
+from tests.e2e.messaging import (
+    EXT,
+    records,
+    remove_from_department,
+    send_pager,
+    send_sms,
+    sent,
+)
 from tests.support.client import ApiClient
 
 pytestmark = pytest.mark.usefixtures("server")
@@ -49,27 +56,15 @@ def distinct(client: ApiClient, **params: Any) -> list[int]:
     return heads
 
 
-def _sms(client: ApiClient, frm: str, to: str, text: str) -> Any:
-    response = send_sms(client, frm, to, text)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-def _pager(client: ApiClient, to: list[str], text: str) -> Any:
-    response = send_pager(client, to, text)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 def test_distinct_follows_sends_deletes_and_purges(account, client_for) -> None:
     olivia, bob = client_for(account, "101"), client_for(account, "102")
     o, b, handset = account.ext("101").number, account.ext("102").number, account.handset(7)
-    first = _sms(olivia, o, b, "one")
-    second_sent = _sms(bob, b, o, "two")  # the same conversation, from the other side
+    first = sent(send_sms(olivia, o, b, "one"))
+    second_sent = sent(send_sms(bob, b, o, "two"))  # the same conversation, from the other side
     (second,) = records(olivia, direction="Inbound")  # olivia's copy of it
-    mobile_1 = _sms(olivia, o, handset, "to the phone")
-    mobile_2 = _sms(olivia, o, handset, "again")
-    pager = _pager(olivia, ["102"], "page")
+    mobile_1 = sent(send_sms(olivia, o, handset, "to the phone"))
+    mobile_2 = sent(send_sms(olivia, o, handset, "again"))
+    pager = sent(send_pager(olivia, ["102"], "page"))
     assert distinct(olivia) == [pager["id"], mobile_2["id"], second["id"]]
     (bobs_pager,) = records(bob, messageType="Pager")
     assert distinct(bob) == [bobs_pager["id"], second_sent["id"]]
@@ -97,7 +92,7 @@ def test_distinct_follows_sends_deletes_and_purges(account, client_for) -> None:
     ]
 
     # A new message revives the conversation in the Alive list, as its only Alive message.
-    third = _sms(olivia, o, b, "three")
+    third = sent(send_sms(olivia, o, b, "three"))
     assert distinct(olivia) == [third["id"], pager["id"], mobile_1["id"]]
     # Paging and dateFrom over the heads.
     page = records(olivia, distinctConversations="true", perPage=1, page=2)
@@ -111,8 +106,8 @@ def test_distinct_follows_sends_deletes_and_purges(account, client_for) -> None:
 
 def test_distinct_hides_threads_the_reader_left(account, client_for) -> None:
     olivia, carol = client_for(account, "101"), client_for(account, "103")
-    thread = _pager(olivia, ["201"], "to the queue")
-    _sms(olivia, account.ext("101").number, account.ext("103").number, "stays")
+    thread = sent(send_pager(olivia, ["201"], "to the queue"))
+    sent(send_sms(olivia, account.ext("101").number, account.ext("103").number, "stays"))
     (sms,) = records(carol, messageType="SMS")  # carol's copy
     assert distinct(carol) == [sms["id"], _carols_copy(carol, thread)]
     removed = remove_from_department(olivia, account, "201", "103")

@@ -26,6 +26,7 @@ from tests.e2e.messaging import (
     remove_from_department,
     send_pager,
     send_sms,
+    sent,
 )
 from tests.support.client import ApiClient
 
@@ -43,15 +44,11 @@ def _store(extension_id: int | str = "~") -> str:
 
 
 def _sms(client: ApiClient, account: Any, text: str, frm: str = "101", to: str = "102") -> Any:
-    response = send_sms(client, account.ext(frm).number, account.ext(to).number, text)
-    assert response.status_code == 200, response.text
-    return response.json()
+    return sent(send_sms(client, account.ext(frm).number, account.ext(to).number, text))
 
 
 def _pager(client: ApiClient, to: list[str], text: str) -> Any:
-    response = send_pager(client, to, text)
-    assert response.status_code == 200, response.text
-    return response.json()
+    return sent(send_pager(client, to, text))
 
 
 def _ids(client: ApiClient, **params: Any) -> list[int]:

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from starlette.responses import Response
@@ -43,7 +43,6 @@ from ringlet.domain.errors import (
     ResourceNotFound,
 )
 from ringlet.domain.lifecycle import EDITABLE_FIELDS
-from ringlet.domain.model import Message
 from ringlet.domain.phone_numbers import DEFAULT_COUNTRY, parse_number
 from ringlet.store.messages import MessageFilter
 
@@ -140,10 +139,17 @@ def _parts(
     return parts
 
 
-def _records(who: Owner, found: Mapping[int, Message]) -> Callable[[int], tuple[int, Any] | None]:
+_R = TypeVar("_R")  # what `found` holds: a Message or a stored record
+
+
+def _records(
+    found: Mapping[int, _R], render: Callable[[_R], Any]
+) -> Callable[[int], tuple[int, Any] | None]:
+    """`_parts`' outcome for ids looked up in `found`: 200 and the rendered record."""
+
     def outcome(number: int) -> tuple[int, Any] | None:
         record = found.get(number)
-        return None if record is None else (200, message(record, who.base_url))
+        return None if record is None else (200, render(record))
 
     return outcome
 
@@ -233,12 +239,7 @@ async def read_message(ctx: Ctx) -> Response:
     write = record_writer(who.base_url, who.account_id, who.extension_id)
     if not ids.bulk:
         return json_response(write(found[_single_id(ids, found)]))
-
-    def outcome(number: int) -> tuple[int, Any] | None:
-        record = found.get(number)
-        return None if record is None else (200, write(record))
-
-    return multi_status(ctx.request, _parts(who, ids.ids, outcome))
+    return multi_status(ctx.request, _parts(who, ids.ids, _records(found, write)))
 
 
 # -- updateMessage / patchMessage -------------------------------------------------------------
@@ -276,7 +277,10 @@ async def update_message(ctx: Ctx) -> Response:
     )
     if not ids.bulk:
         return json_response(message(found[_single_id(ids, found)], who.base_url))
-    return multi_status(ctx.request, _parts(who, [r for r, _ in plan], _records(who, found)))
+    return multi_status(
+        ctx.request,
+        _parts(who, [r for r, _ in plan], _records(found, lambda m: message(m, who.base_url))),
+    )
 
 
 # -- deleteMessage / deleteMessageByFilter ---------------------------------------------------
