@@ -60,6 +60,7 @@ from bench.run import (
     _free_port,
     _servers,
     parse_wrk,
+    percentile,
     run_and_report,
 )
 
@@ -183,16 +184,11 @@ def pager_body(to: str, text: str = TEXT) -> str:
     return json.dumps({"to": [{"extensionNumber": to}], "text": text}, separators=(",", ":"))
 
 
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def _latency_summary(values: list[float]) -> dict[str, float]:
     return {
         "n": len(values),
         "p50_ms": round(statistics.median(values), 2),
-        "p99_ms": round(_percentile(values, 99), 2),
+        "p99_ms": round(percentile(values, 99), 2),
         "max_ms": round(max(values), 2),
     }
 

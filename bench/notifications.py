@@ -54,6 +54,7 @@ from bench.run import (
     _servers,
     _uvicorn,
     check,
+    percentile,
     run_wrk,
     summarize,
 )
@@ -252,11 +253,6 @@ def _drain(receiver: Receiver, expected: int, timeout: float) -> float:
     return round(time.monotonic() - start, 1)
 
 
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
-
-
 def measure_latency(url: str, receiver: Receiver, sends: int) -> dict[str, Any]:
     token101 = _login(url, "101", ("demo-app", "demo-secret"))
     token102 = _login(url, "102", ("demo-app", "demo-secret"))
@@ -289,7 +285,7 @@ def measure_latency(url: str, receiver: Receiver, sends: int) -> dict[str, Any]:
     return {
         "sends": sends,
         "p50_ms": round(statistics.median(latencies), 2),
-        "p99_ms": round(_percentile(latencies, 99), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
         "max_ms": round(max(latencies), 2),
     }
 

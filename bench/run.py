@@ -360,6 +360,12 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
+def percentile(values: list[float], p: float) -> float:
+    """The `p`th percentile (0-100) of `values`, nearest rank: the benchmarks' own timings."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
+
+
 def run_wrk(
     url: str, scenario: Scenario, token: str, seconds: int, args: argparse.Namespace
 ) -> WrkResult:

@@ -69,6 +69,7 @@ from bench.run import (
     _process_tree,
     _servers,
     login,
+    percentile,
     run_and_report,
     seed,
 )
@@ -149,7 +150,7 @@ class Tally:
             kind: (
                 len(times),
                 round(1000 * statistics.fmean(times), 2),
-                round(1000 * sorted(times)[int(0.95 * (len(times) - 1))], 2),
+                round(1000 * percentile(times, 95), 2),
             )
             for kind, times in sorted(self.latencies.items())
             if times

@@ -39,18 +39,13 @@ from bench.run import (
     _servers,
     _uvicorn,
     login,
+    percentile,
 )
 
 SMS_PATH = "/restapi/v1.0/account/~/extension/~/sms"
 STORE_FILTER = "/restapi/v1.0/account/~/extension/~/message-store"
 OUTPUT = BENCH_DIR / "results" / "ws_latency.json"
 TARGET_P99_MS = 50.0
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))
-    return ordered[index]
 
 
 async def _measure(
@@ -109,7 +104,7 @@ def _summary(latencies: list[float]) -> dict[str, float]:
     return {
         "sends": len(latencies),
         "p50_ms": round(statistics.median(latencies), 2),
-        "p99_ms": round(_percentile(latencies, 0.99), 2),
+        "p99_ms": round(percentile(latencies, 99), 2),
         "max_ms": round(max(latencies), 2),
         "min_ms": round(min(latencies), 2),
     }
